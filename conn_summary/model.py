@@ -70,6 +70,16 @@ class PassReport:
     first: Optional[float] = None             # epoch of the "First:" line
     last: Optional[float] = None
     raw: str = ""                             # the whole output, verbatim
+    # Added by the parser's owner (defaults keep older constructors valid):
+    # the "N connections did not have any local address" block (only without --external).
+    non_local_count: Optional[int] = None
+    non_local_pairs: tuple[tuple[str, str], ...] = ()   # (source, destination) as printed
+    non_local_raw: str = ""
+    first_text: str = ""                      # "First:"/"Last:" times as printed ("N/A" when empty)
+    last_text: str = ""
+    first_last_raw: str = ""                  # the final "First: ... Last: ..." line, verbatim
+    # Every block exactly as printed, in upstream order: "".join(parts) == raw.
+    parts: tuple[str, ...] = ()
 
     def section(self, kind: str) -> Optional[Section]:
         for s in self.sections:
