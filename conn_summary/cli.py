@@ -1,0 +1,362 @@
+"""The command line: the only module that talks to the user.
+
+Parses argv (Typer), splits off the options after ``--`` for trace-summary, runs the
+pipeline (summarize.py), prints the result on stdout and notes on stderr, and maps
+every outcome to a documented exit code (errors.ExitCode). Tracebacks only with --debug.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import signal
+import sys
+from enum import Enum
+from typing import Any, Callable, List, Optional
+
+import typer
+
+from conn_summary import __version__
+from conn_summary.errors import (ConnSummaryError, EngineMissingError, ExitCode, NoConnectionsError,
+                                 StrictError, UsageError)
+from conn_summary.model import PASS_BYTES, PASS_CONNECTIONS
+
+EPILOG = (
+    "Exit codes: 0 ok; 2 usage; 3 input unreadable or not a conn log; 4 empty input; "
+    "5 no connections (after reading/filtering, or with --fail-on-empty); 6 --strict and lines "
+    "were skipped; 7 trace-summary or SubnetTree missing; 8 trace-summary failed; "
+    "130/143 interrupted/terminated; 141 output pipe closed.\n\n"
+    "trace-summary is found by: --trace-summary, $CONN_SUMMARY_TRACE_SUMMARY, the vendored copy "
+    "(make setup), trace-summary on PATH, /opt/zeek/bin, /usr/local/zeek/bin, /opt/bro/bin, "
+    "/usr/local/bro/bin."
+)
+
+
+class OutputFormat(str, Enum):
+    auto = "auto"
+    rich = "rich"
+    plain = "plain"
+    json = "json"
+
+
+class Sections(str, Enum):
+    total = "total"
+    all = "all"
+
+
+class Only(str, Enum):
+    connections = "connections"
+    bytes = "bytes"
+
+
+class PassthroughCommand(typer.core.TyperCommand):
+    """Keeps everything after the first ``--`` for trace-summary (THT's calling convention)."""
+
+    def parse_args(self, ctx: Any, args: List[str]) -> List[str]:
+        if "--" in args:
+            cut = args.index("--")
+            ctx.meta["passthrough"] = tuple(args[cut + 1:])
+            args = args[:cut]
+        else:
+            ctx.meta["passthrough"] = ()
+        return super().parse_args(ctx, args)
+
+
+app = typer.Typer(
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+)
+
+
+class Terminated(BaseException):
+    """Raised from the SIGTERM handler so cleanup runs as for Ctrl-C."""
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    raise Terminated()
+
+
+def _err(message: str) -> None:
+    sys.stderr.write(f"conn-summary: {message}\n")
+    sys.stderr.flush()
+
+
+def _version_text() -> str:
+    from conn_summary import engine as engine_mod
+
+    lines = [f"conn-summary {__version__}"]
+    try:
+        info = engine_mod.locate(None)
+        lines.append(f"trace-summary {info.version} ({info.path}, found via {info.source})")
+    except ConnSummaryError as exc:
+        lines.append(f"trace-summary: not found ({exc.message})")
+    try:
+        engine_mod.check_subnettree()
+        lines.append("SubnetTree: available")
+    except ConnSummaryError as exc:
+        lines.append(f"SubnetTree: missing ({exc.hint or exc.message})")
+    return "\n".join(lines) + "\n"
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        sys.stdout.write(_version_text())
+        raise typer.Exit(0)
+
+
+def _write_stdout(text: str) -> None:
+    sys.stdout.write(text)
+    sys.stdout.flush()
+
+
+def _stdout_is_terminal() -> bool:
+    try:
+        return sys.stdout.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _stderr_is_terminal() -> bool:
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _stdin_is_terminal() -> bool:
+    try:
+        return sys.stdin.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _stdin_binary() -> Any:
+    return getattr(sys.stdin, "buffer", sys.stdin)
+
+
+def _no_connections(summary: Any) -> bool:
+    for p in summary.passes:
+        total = p.total
+        if total is not None and total.connections > 0:
+            return False
+    return summary.inputs.other_total == 0
+
+
+def _print_summary(summary: Any, fmt: str, sections: str, explain: bool) -> None:
+    if fmt == "json":
+        from conn_summary.render.json import render_json
+
+        _write_stdout(render_json(summary))
+    elif fmt == "rich":
+        from rich.console import Console
+
+        from conn_summary.render.rich import render_rich
+
+        Console(file=sys.stdout).print(render_rich(summary, explain=explain))
+        sys.stdout.flush()
+    else:
+        from conn_summary.render.plain import render_plain
+
+        _write_stdout(render_plain(summary, sections=sections))
+
+
+def _silence_stdout() -> None:
+    """After EPIPE: point stdout at /dev/null so the interpreter's final flush cannot fail."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def _stop_engine() -> None:
+    try:
+        from conn_summary import engine as engine_mod
+
+        engine_mod.stop_running()
+    except Exception:  # cleanup must never mask the real outcome
+        pass
+
+
+def _guarded(command: Callable[..., None]) -> Callable[..., None]:
+    """Map every way a run can end to its exit code, inside the command, so that the
+    console script and typer.testing.CliRunner behave the same."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        debug = bool(kwargs.get("debug"))
+        previous = signal.signal(signal.SIGTERM, _on_sigterm) if _main_thread() else None
+        try:
+            command(*args, **kwargs)
+        except typer.Exit:
+            raise
+        except ConnSummaryError as exc:
+            _report_error(exc, debug)
+            raise typer.Exit(exc.exit_code)
+        except BrokenPipeError:
+            _stop_engine()
+            _silence_stdout()
+            raise typer.Exit(ExitCode.BROKEN_PIPE)
+        except KeyboardInterrupt:
+            _stop_engine()
+            _err("interrupted")
+            raise typer.Exit(ExitCode.SIGINT)
+        except Terminated:
+            _stop_engine()
+            raise typer.Exit(ExitCode.SIGTERM)
+        except Exception as exc:  # a bug: one line, traceback only on request
+            if debug:
+                import traceback
+
+                traceback.print_exc(file=sys.stderr)
+            else:
+                _err(f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)")
+            raise typer.Exit(ExitCode.INTERNAL)
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
+
+    return wrapper
+
+
+def _main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
+
+
+def _report_error(exc: ConnSummaryError, debug: bool) -> None:
+    if debug:
+        import traceback
+
+        traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
+    _err(f"error: {exc.message}")
+    tail = getattr(exc, "stderr_tail", "")
+    if tail:
+        for line in tail.rstrip("\n").splitlines():
+            sys.stderr.write(f"  | {line}\n")
+    if exc.hint:
+        _err(f"hint: {exc.hint}")
+
+
+@app.command(cls=PassthroughCommand, epilog=EPILOG)
+@_guarded
+def conn_summary(
+    ctx: typer.Context,
+    files: Optional[List[str]] = typer.Argument(
+        None, metavar="[FILES]...",
+        help="conn.log files or Zeek log directories (plain, gzip, bzip2, xz, zstd; TSV or JSON); "
+             "'-' or none: standard input. Options after '--' go to trace-summary."),
+    all_traffic: bool = typer.Option(False, "-a", "--all",
+                                     help="All traffic: keep internal-only connections and noise nets."),
+    top: Optional[int] = typer.Option(None, "-n", "--top", min=1, help="Show the top N of each list (default 10)."),
+    local_nets: List[str] = typer.Option(
+        [], "--local-nets", metavar="CIDR|FILE",
+        help="Local networks (repeatable; CIDRs, comma lists or files of 'CIDR [label]' lines). "
+             "Replaces the defaults (RFC 1918, fe80::/10, fc00::/7); add 'default' to extend them."),
+    exclude_nets: List[str] = typer.Option(
+        [], "--exclude-nets", metavar="CIDR|FILE",
+        help="Networks to leave out (repeatable, as --local-nets). Replaces the default noise nets "
+             "(0.0.0.0/32, 127/8, 169.254/16, 224/4, broadcast, ::1, ff00::/8); 'default' extends them."),
+    tcp: bool = typer.Option(False, "--tcp", help="Only TCP connections."),
+    udp: bool = typer.Option(False, "--udp", help="Only UDP connections."),
+    ports: Optional[str] = typer.Option(
+        None, "--ports", metavar="LIST|FILE",
+        help="trace-summary's port list: the Ports column counts ports below 1024 plus these "
+             "(e.g. 8080,3128 or a file, one port per line)."),
+    host: List[str] = typer.Option(
+        [], "--host", metavar="ADDR|CIDR",
+        help="Only connections involving this host or network (repeatable: connections between them)."),
+    since: Optional[str] = typer.Option(
+        None, "--since", metavar="TIME",
+        help="Only connections starting at or after TIME (ISO 8601, epoch, or YYYY-MM-DD-HH-MM-SS; UTC unless a zone is given)."),
+    until: Optional[str] = typer.Option(None, "--until", metavar="TIME",
+                                        help="Only connections starting before TIME (as --since)."),
+    utc: bool = typer.Option(False, "--utc", help="Print times in UTC whatever TZ says."),
+    intervals: Optional[str] = typer.Option(
+        None, "--intervals", metavar="LEN",
+        help="Also summarize per interval of LEN (seconds, or with m/h suffix: 30m, 1h)."),
+    sections: Sections = typer.Option(
+        Sections.total, "--sections",
+        help="total: the Total sections (THT); all: also local networks, Incoming and Outgoing."),
+    only: Optional[Only] = typer.Option(None, "--only", help="Run only one pass: connections or bytes."),
+    output_format: OutputFormat = typer.Option(
+        OutputFormat.auto, "--format", "-f",
+        help="auto: rich on a terminal, plain otherwise; plain: THT's text; json: schema-versioned document."),
+    plain: bool = typer.Option(False, "--plain", help="Same as --format plain."),
+    explain: bool = typer.Option(False, "--explain", help="Rich output: explain the states and services shown."),
+    strict: bool = typer.Option(False, "--strict", help="Exit 6 if any input line was skipped (after printing the summary)."),
+    fail_on_empty: bool = typer.Option(False, "--fail-on-empty",
+                                       help="Exit 5 if the summary holds no connection."),
+    check: bool = typer.Option(False, "--check",
+                               help="Check the engine, SubnetTree and a round trip on the bundled sample, then exit."),
+    trace_summary: Optional[str] = typer.Option(None, "--trace-summary", metavar="PATH",
+                                                help="The trace-summary script to run."),
+    progress: Optional[bool] = typer.Option(
+        None, "--progress/--no-progress",
+        help="Progress bar on stderr (default: when stderr is a terminal and the input is large)."),
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks for unexpected errors."),
+    version: bool = typer.Option(False, "--version", "-V", callback=_version_callback, is_eager=True,
+                                 help="Show the version, and which trace-summary is used."),
+) -> None:
+    """Summarize Zeek conn.log files: top ports, sources, destinations, services, protocols
+    and states, by connections and by bytes, for traffic crossing the network edge."""
+    passthrough: tuple = ctx.meta.get("passthrough", ())
+    ctx.meta["debug"] = debug
+    if check:
+        from conn_summary.check import run_check
+
+        ok = run_check(trace_summary, sys.stdout)
+        raise typer.Exit(ExitCode.OK if ok else ExitCode.ENGINE_FAILED)
+
+    paths = list(files or [])
+    if not paths:
+        if sys.stdin is None or _stdin_is_terminal():
+            typer.echo(ctx.get_help())
+            raise typer.Exit(ExitCode.USAGE)
+        paths = ["-"]
+    if tcp and udp:
+        raise UsageError("--tcp and --udp exclude each other")
+    if plain:
+        output_format = OutputFormat.plain
+    fmt = output_format.value
+    if fmt == "auto":
+        fmt = "rich" if _stdout_is_terminal() else "plain"
+
+    from conn_summary.request import build_request
+
+    request = build_request(
+        paths=paths, all_traffic=all_traffic, top=top, local_nets=local_nets,
+        exclude_nets=exclude_nets, tcp=tcp, udp=udp, ports=ports, hosts=host, since=since,
+        until=until, utc=utc, intervals=intervals, sections=sections.value,
+        only=only.value if only else None, output_format=fmt, trace_summary=trace_summary,
+        passthrough=passthrough,
+    )
+    from conn_summary.progress import ProgressReporter
+    from conn_summary.summarize import summarize
+
+    show_progress = progress if progress is not None else _stderr_is_terminal()
+    with ProgressReporter(paths, enabled=show_progress) as reporter:
+        outcome = summarize(request, stdin=_stdin_binary(), progress=reporter.advance,
+                            on_engine_start=reporter.engine_started)
+    summary = outcome.summary
+    for note in outcome.notes:
+        _err(note)
+
+    _print_summary(summary, fmt, sections.value, explain)
+
+    if fail_on_empty and _no_connections(summary):
+        raise NoConnectionsError("the summary holds no connection (--fail-on-empty)")
+    if strict and summary.inputs.skipped_total:
+        raise StrictError(f"{summary.inputs.skipped_total} input line(s) were skipped (--strict)")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app(prog_name="conn-summary")
+    except BrokenPipeError:  # raised by a late flush, after the command returned
+        _silence_stdout()
+        sys.exit(ExitCode.BROKEN_PIPE)

@@ -1,0 +1,135 @@
+"""Network lists: the defaults (local nets, excluded noise nets) and the parsing of
+``--local-nets`` / ``--exclude-nets`` values (inline CIDRs, files, or ``default``).
+
+Returns lines in trace-summary's network-file format ("CIDR [label]"); engine.py writes them.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+from typing import Iterable
+
+from conn_summary.errors import UsageError
+
+# THT's local nets (RFC 1918 and IPv6 link-local) plus IPv6 unique-local space (fc00::/7),
+# which is just as private; the anchor misses it, so fd00:: hosts count as external there.
+DEFAULT_LOCAL_NETS: tuple[str, ...] = (
+    "10.0.0.0/8",
+    "172.16.0.0/12",
+    "192.168.0.0/16",
+    "fe80::/10",
+    "fc00::/7",
+)
+
+# THT's noise nets: unspecified, loopback, link-local IPv4, multicast, broadcast.
+DEFAULT_EXCLUDE_NETS: tuple[str, ...] = (
+    "0.0.0.0/32",
+    "127.0.0.0/8",
+    "169.254.0.0/16",
+    "224.0.0.0/4",
+    "255.255.255.255/32",
+    "::1/128",
+    "ff00::/8",
+)
+
+DEFAULT_KEYWORD = "default"
+
+
+def _check_cidr(text: str, origin: str) -> str:
+    try:
+        ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        raise UsageError(f"{origin}: '{text}' is not an address or CIDR",
+                         hint="use e.g. 10.0.0.0/8 or 2001:db8::/32, or a file of such lines")
+    return text
+
+
+def _read_net_file(path: Path) -> list[str]:
+    """Read a network file in trace-summary's format: 'CIDR [label]' lines, '#' comments."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise UsageError(f"cannot read network file {path}: {exc.strerror}")
+    out = []
+    for number, line in enumerate(text.splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        fields = line.split()
+        _check_cidr(fields[0], f"{path}:{number}")
+        out.append(" ".join(fields))
+    return out
+
+
+def resolve_nets(values: Iterable[str], defaults: tuple[str, ...], option: str) -> tuple[str, ...]:
+    """Turn repeated option values into network lines.
+
+    Given values replace the defaults; the word ``default`` among them brings the
+    defaults back, so ``--local-nets default --local-nets 100.64.0.0/10`` extends them.
+    Each value is a CIDR/address, a comma-separated list of them, or a file.
+    """
+    values = list(values)
+    if not values:
+        return defaults
+    out: list[str] = []
+    for value in values:
+        if value == DEFAULT_KEYWORD:
+            out.extend(defaults)
+            continue
+        path = Path(value)
+        if path.is_file():
+            out.extend(_read_net_file(path))
+            continue
+        for part in value.split(","):
+            part = part.strip()
+            if part:
+                out.append(_check_cidr(part, option))
+    # Keep order, drop repeats: trace-summary keys its table by CIDR.
+    seen: dict[str, None] = {}
+    for line in out:
+        seen.setdefault(line, None)
+    return tuple(seen)
+
+
+def parse_hosts(values: Iterable[str]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """``--host`` values: addresses or CIDRs."""
+    out = []
+    for value in values:
+        for part in value.split(","):
+            part = part.strip()
+            if not part:
+                continue
+            try:
+                out.append(ipaddress.ip_network(part, strict=False))
+            except ValueError:
+                raise UsageError(f"--host: '{part}' is not an address or CIDR")
+    return tuple(out)
+
+
+def parse_ports(value: str) -> tuple[int, ...]:
+    """``--ports`` value: '22,80,443' or a file with one port per line."""
+    path = Path(value)
+    if path.is_file():
+        try:
+            items = path.read_text(encoding="utf-8", errors="replace").split()
+        except OSError as exc:
+            raise UsageError(f"cannot read ports file {path}: {exc.strerror}")
+        origin = str(path)
+    else:
+        items = [p for p in value.replace(",", " ").split()]
+        origin = "--ports"
+    ports = []
+    for item in items:
+        if item.startswith("#"):
+            continue
+        try:
+            port = int(item)
+        except ValueError:
+            raise UsageError(f"{origin}: '{item}' is not a port number")
+        if not 0 <= port <= 65535:
+            raise UsageError(f"{origin}: {port} is not a port number (0-65535)")
+        ports.append(port)
+    if not ports:
+        raise UsageError(f"{origin}: no ports given")
+    return tuple(dict.fromkeys(ports))

@@ -1,0 +1,71 @@
+"""Turn command-line values into a summarize.Request: validate, resolve defaults,
+and record the options in force (for the JSON output). Raises UsageError."""
+
+from __future__ import annotations
+
+import re
+from typing import Optional, Sequence
+
+from conn_summary.errors import UsageError
+from conn_summary.inputs import RecordFilter
+from conn_summary.model import PASS_BYTES, PASS_CONNECTIONS
+from conn_summary.nets import (DEFAULT_EXCLUDE_NETS, DEFAULT_LOCAL_NETS, parse_hosts, parse_ports,
+                               resolve_nets)
+from conn_summary.summarize import ALL_PASSES, Request
+from conn_summary.timeparse import parse_time
+
+_INTERVAL = re.compile(r"^[1-9]\d*[mh]?$")
+
+
+def build_request(*, paths: Sequence[str], all_traffic: bool = False, top: Optional[int] = None,
+                  local_nets: Sequence[str] = (), exclude_nets: Sequence[str] = (),
+                  tcp: bool = False, udp: bool = False, ports: Optional[str] = None,
+                  hosts: Sequence[str] = (), since: Optional[str] = None, until: Optional[str] = None,
+                  utc: bool = False, intervals: Optional[str] = None, sections: str = "total",
+                  only: Optional[str] = None, output_format: str = "plain",
+                  trace_summary: Optional[str] = None, passthrough: Sequence[str] = ()) -> Request:
+    locals_ = resolve_nets(local_nets, DEFAULT_LOCAL_NETS, "--local-nets")
+    if all_traffic:
+        if exclude_nets:
+            raise UsageError("--all and --exclude-nets exclude each other")
+        excluded = None
+    else:
+        excluded = resolve_nets(exclude_nets, DEFAULT_EXCLUDE_NETS, "--exclude-nets")
+    host_nets = parse_hosts(hosts)
+    since_ts = parse_time(since, "--since") if since else None
+    until_ts = parse_time(until, "--until") if until else None
+    if since_ts is not None and until_ts is not None and until_ts <= since_ts:
+        raise UsageError("--until must be later than --since")
+    if intervals is not None and not _INTERVAL.match(intervals):
+        raise UsageError(f"--intervals: '{intervals}' is not a length",
+                         hint="seconds (900), minutes (15m) or hours (1h)")
+    port_list = parse_ports(ports) if ports else None
+    record_filter = None
+    if host_nets or since_ts is not None or until_ts is not None:
+        record_filter = RecordFilter(hosts=host_nets, since=since_ts, until=until_ts)
+    passes = (only,) if only else ALL_PASSES
+    options = {
+        "all": all_traffic,
+        "external": not all_traffic,
+        "top": top if top is not None else 10,
+        "local_nets": list(locals_),
+        "exclude_nets": list(excluded) if excluded is not None else [],
+        "tcp": tcp,
+        "udp": udp,
+        "ports": list(port_list) if port_list else None,
+        "hosts": [str(n) for n in host_nets],
+        "since": since_ts,
+        "until": until_ts,
+        "utc": utc,
+        "intervals": intervals,
+        "sections": sections,
+        "passes": list(passes),
+        "format": output_format,
+        "trace_summary_args": list(passthrough),
+    }
+    return Request(
+        paths=tuple(paths), record_filter=record_filter, local_nets=locals_,
+        exclude_nets=excluded, external=not all_traffic, top=top,
+        extra_args=tuple(passthrough), utc=utc, tcp=tcp, udp=udp, ports=port_list,
+        intervals=intervals, passes=passes, trace_summary=trace_summary, options=options,
+    )

@@ -1,0 +1,150 @@
+"""The pipeline behind the command: inputs -> canonical TSV -> two engine passes -> model.
+
+Owns the private working directory (created per run, removed on every exit path),
+the checks that turn "nothing to summarize" into the right error, and the notes
+(skipped lines, other transports, engine warnings) the CLI prints on stderr.
+Never prints, never exits.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO, Callable, Optional
+
+from conn_summary import engine as engine_mod
+from conn_summary.errors import EmptyInputError, NoConnectionsError
+from conn_summary.inputs import RecordFilter, normalize
+from conn_summary.model import (PASS_BYTES, PASS_CONNECTIONS, EngineInfo, InputReport,
+                                Summary)
+from conn_summary.parse import parse_report
+from conn_summary.protocols import protocol_name
+
+ALL_PASSES = (PASS_CONNECTIONS, PASS_BYTES)
+
+
+@dataclass(frozen=True)
+class Request:
+    """Everything a run needs, resolved from the command line."""
+
+    paths: tuple[str, ...] = ("-",)
+    record_filter: Optional[RecordFilter] = None
+    local_nets: tuple[str, ...] = ()
+    exclude_nets: Optional[tuple[str, ...]] = None   # None: exclude nothing (--all)
+    external: bool = True                            # False with --all
+    top: Optional[int] = None
+    extra_args: tuple[str, ...] = ()                 # after "--", passed to trace-summary
+    utc: bool = False
+    tcp: bool = False
+    udp: bool = False
+    ports: Optional[tuple[int, ...]] = None
+    intervals: Optional[str] = None
+    passes: tuple[str, ...] = ALL_PASSES
+    trace_summary: Optional[str] = None              # --trace-summary
+    options: dict = field(default_factory=dict)      # options in force, for the JSON output
+
+
+@dataclass(frozen=True)
+class Outcome:
+    summary: Summary
+    notes: tuple[str, ...]                           # one line each, for stderr
+
+
+def find_engine(explicit: Optional[str]) -> EngineInfo:
+    """Locate trace-summary and make sure the SubnetTree module it imports is there."""
+    info = engine_mod.locate(explicit)
+    engine_mod.check_subnettree()
+    return info
+
+
+def _examples(examples: tuple[str, ...]) -> str:
+    return ", ".join(examples)
+
+
+def input_notes(report: InputReport) -> list[str]:
+    """Stderr notes on what the input layer did not hand to the engine: one line per reason."""
+    notes = []
+    for skip in report.skipped:
+        notes.append(f"skipped {skip.count} line{'s' if skip.count != 1 else ''}: {skip.reason}"
+                     + (f" (first: {_examples(skip.examples)})" if skip.examples else ""))
+    if report.other_protocols:
+        parts = ", ".join(
+            f"{proto} ({protocol_name(proto) or 'unknown'}): {count}" if proto >= 0 else f"unknown: {count}"
+            for proto, count in report.other_protocols)
+        notes.append(f"{report.other_total} connection{'s' if report.other_total != 1 else ''} of other "
+                     f"IP protocols, counted here but not in trace-summary's tables: {parts}")
+    return notes
+
+
+def _check_report(report: InputReport) -> None:
+    names = ", ".join(f.name if f.name != "-" else "standard input" for f in report.files) or "the input"
+    if report.lines == 0:
+        raise EmptyInputError(f"no connection records in {names} (empty, or headers only)",
+                              hint="check that the sensor wrote conn.log rows")
+    if report.records == 0 and report.other_total == 0:
+        if report.filtered and not report.skipped_total:
+            raise NoConnectionsError(
+                f"no connections left after --host/--since/--until ({report.filtered} filtered out)")
+        worst = max(report.skipped, key=lambda s: s.count)
+        example = f"; first: {_examples(worst.examples)}" if worst.examples else ""
+        raise NoConnectionsError(
+            f"none of the {report.lines} lines in {names} could be read: "
+            f"{worst.reason} on {worst.count}{example}",
+            hint="see the skipped-line notes; is this a Zeek conn.log?")
+
+
+def _write_ports(workdir: Path, ports: tuple[int, ...]) -> Path:
+    path = workdir / "ports"
+    path.write_text("".join(f"{p}\n" for p in ports))
+    return path
+
+
+def summarize(request: Request, *, engine: Optional[EngineInfo] = None,
+              stdin: Optional[BinaryIO] = None,
+              progress: Optional[Callable[[int], None]] = None,
+              on_engine_start: Optional[Callable[[], None]] = None) -> Outcome:
+    """Run the whole pipeline; raises ConnSummaryError subclasses."""
+    if engine is None:
+        engine = find_engine(request.trace_summary)
+    # Private to this run (mkdtemp makes it 0700): concurrent runs never share files.
+    workdir = Path(tempfile.mkdtemp(prefix="conn-summary-"))
+    try:
+        canonical = workdir / "conn.log"
+        with open(canonical, "wb") as out:
+            report = normalize(list(request.paths), out, record_filter=request.record_filter,
+                               stdin=stdin, progress=progress)
+        _check_report(report)
+        notes = input_notes(report)
+        if on_engine_start is not None:
+            on_engine_start()
+        engine_request = engine_mod.EngineRequest(
+            canonical=canonical,
+            workdir=workdir,
+            local_nets=request.local_nets,
+            exclude_nets=request.exclude_nets,
+            external=request.external,
+            top=request.top,
+            extra_args=request.extra_args,
+            utc=request.utc,
+            tcp=request.tcp,
+            udp=request.udp,
+            ports_file=_write_ports(workdir, request.ports) if request.ports else None,
+            intervals=request.intervals,
+            resolve=False,
+        )
+        runs = engine_mod.run_passes(engine, engine_request, passes=request.passes)
+        passes = []
+        for name in request.passes:
+            run = runs[name]
+            passes.append(parse_report(name, run.text, utc=request.utc))
+            if run.corrupt_lines:
+                notes.append(f"trace-summary ({name} pass) ignored {run.corrupt_lines} line(s) "
+                             "of the normalized input")
+            notes.extend(f"trace-summary ({name} pass): {w}" for w in run.warnings)
+        summary = Summary(inputs=report, engine=engine, options=dict(request.options),
+                          passes=tuple(passes))
+        return Outcome(summary=summary, notes=tuple(notes))
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
