@@ -1,0 +1,149 @@
+"""A shell throws things at the command: closed pipes, closed stdout, SIGINT, SIGTERM,
+concurrent runs, odd file names. It must end quietly with the conventional code, end
+both trace-summary children, and leave no temp file behind.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import CASES, REPO, base_env, require_engine, require_shared, run_cli
+from conn_summary.sample import write as write_sample
+
+pytestmark = pytest.mark.engine
+
+
+@pytest.fixture(autouse=True)
+def _needs() -> None:
+    require_engine()
+
+
+@pytest.fixture(scope="module")
+def big_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Big enough that a run lasts a few seconds, so signals land mid-run."""
+    path = tmp_path_factory.mktemp("big") / "conn.log"
+    with open(path, "wb") as out:
+        write_sample(out, 150_000, seed=7)
+    return path
+
+
+@pytest.fixture
+def private_tmp(tmp_path: Path) -> Path:
+    d = tmp_path / "tmpdir"
+    d.mkdir()
+    return d
+
+
+def _popen(args: list[str], tmpdir: Path, **kw: object) -> subprocess.Popen:
+    env = base_env(TMPDIR=str(tmpdir))
+    return subprocess.Popen([sys.executable, "-m", "conn_summary", *args], cwd=REPO, env=env,
+                            start_new_session=True, **kw)  # type: ignore[arg-type]
+
+
+def _children_of_run(tmpdir: Path) -> list[str]:
+    """Processes still running whose command line names this run's temp dir."""
+    found = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if str(tmpdir) in cmdline and "trace-summary" in cmdline:
+            found.append(cmdline)
+    return found
+
+
+def _wait_for_engine(tmpdir: Path, proc: subprocess.Popen, limit: float = 60) -> None:
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if _children_of_run(tmpdir):
+            return
+        if proc.poll() is not None:
+            pytest.fail("the run ended before trace-summary started")
+        time.sleep(0.05)
+    pytest.fail("trace-summary never started")
+
+
+@pytest.mark.parametrize("sig,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_signal_mid_run(sig: int, code: int, big_log: Path, private_tmp: Path) -> None:
+    proc = _popen([str(big_log)], private_tmp, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    _wait_for_engine(private_tmp, proc)
+    # Like Ctrl-C at a terminal: the whole process group gets the signal.
+    os.killpg(proc.pid, sig)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == code
+    assert b"Traceback" not in err
+    assert out == b""  # no half report
+    time.sleep(0.2)
+    assert _children_of_run(private_tmp) == []
+    assert list(private_tmp.iterdir()) == []
+
+
+def test_stdout_reader_gone(private_tmp: Path) -> None:
+    require_shared()
+    proc = _popen([str(CASES / "18-exit-status-and-pipes" / "input.log")], private_tmp,
+                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # nobody will read: the first write gets EPIPE
+    err = proc.stderr.read()
+    proc.wait(timeout=60)
+    assert proc.returncode == 141
+    assert err == b""
+    assert list(private_tmp.iterdir()) == []
+
+
+def test_closed_stdout(private_tmp: Path) -> None:
+    require_shared()
+    log = CASES / "18-exit-status-and-pipes" / "input.log"
+    cmd = f'"{sys.executable}" -m conn_summary "{log}" >&-'
+    res = subprocess.run(["bash", "-c", cmd], capture_output=True, cwd=REPO,
+                         env=base_env(TMPDIR=str(private_tmp)), timeout=60)
+    assert res.returncode == 141
+    assert b"Traceback" not in res.stderr
+    assert list(private_tmp.iterdir()) == []
+
+
+def test_head_on_big_output_quiet(big_log: Path, private_tmp: Path) -> None:
+    cmd = (f'"{sys.executable}" -m conn_summary --sections all -n 200 "{big_log}" | head -1; '
+           'echo "rc=${PIPESTATUS[0]}"')
+    res = subprocess.run(["bash", "-c", cmd], capture_output=True, cwd=REPO,
+                         env=base_env(TMPDIR=str(private_tmp)), timeout=120)
+    lines = res.stdout.decode().splitlines()
+    assert lines[0] == "Connections:"
+    assert lines[-1] in ("rc=0", "rc=141")
+    assert b"Traceback" not in res.stderr and b"Broken" not in res.stderr
+    assert list(private_tmp.iterdir()) == []
+
+
+def test_concurrent_runs_do_not_interfere(big_log: Path, private_tmp: Path) -> None:
+    single = run_cli([str(big_log)], env=base_env(TMPDIR=str(private_tmp)))
+    assert single.returncode == 0
+    procs = [_popen([str(big_log)], private_tmp, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+             for _ in range(2)]
+    outs = [p.communicate(timeout=300) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0]
+    assert outs[0][0] == outs[1][0] == single.stdout
+    assert list(private_tmp.iterdir()) == []
+
+
+def test_odd_file_names(tmp_path: Path) -> None:
+    require_shared()
+    src = CASES / "18-exit-status-and-pipes" / "input.log"
+    expected = run_cli([str(src)]).stdout
+    for name in ["-dash.log", "with space.log", "conn.00:00:00-01:00:00.log", "$(touch x).log"]:
+        odd = tmp_path / name
+        shutil.copyfile(src, odd)
+        res = subprocess.run([sys.executable, "-m", "conn_summary", f"./{name}"],
+                             capture_output=True, cwd=tmp_path, env=base_env(), timeout=60)
+        assert res.returncode == 0, (name, res.stderr)
+        assert res.stdout == expected
+    assert not (tmp_path / "x").exists()
