@@ -1,0 +1,850 @@
+"""Records -> the canonical TSV, with the accounting of every data line.
+
+Owns reading: it walks each input's decompressed bytes line by line (JSON arrays
+element by element), follows header blocks, turns each record into one canonical
+row (or counts it as filtered, other-protocol or skipped with a reason), and builds
+the InputReport. What counts as a *data line*: every line that is not blank and is
+not a header/comment line (``#...``, a plain column-name header line); in a JSON
+array, every element. So ``lines == records + filtered + other + skipped`` always.
+
+Speed: blocks of a few MiB, kept as ``bytes``; a fast loop for standard Zeek TSV
+blocks that only validates and joins, handing any line it is unsure about to the
+generic per-line path (the source of truth), so both give identical results.
+"""
+
+from __future__ import annotations
+
+import calendar
+import codecs
+import json
+import re
+import socket
+import sys
+from collections import Counter
+from typing import BinaryIO, Callable, Iterable, Iterator, Optional, Sequence
+
+from ..errors import InputError
+from ..model import FileReport, InputReport, SkipReason
+from .canonical import CANONICAL_HEADER_BYTES
+from .detect import (BRO1, DEFAULT_TSV, Layout, REQUIRED, detect_format, is_plain_header,
+                     layout_from_fields, scope_separator)
+from .filters import RecordFilter, compile_filter
+from .source import expand, open_input
+
+# Skip reasons (stable strings: the CLI and tests print/compare them).
+R_FIELDS = "wrong field count"
+R_TS = "bad timestamp (ts)"
+R_ADDR = "bad address"
+R_PORT = "bad port"
+R_JSON = "malformed JSON"
+R_NOTCONN = "not a conn record"
+
+MAX_EXAMPLES = 3
+_INF = float("inf")
+_ADDR_CACHE_LIMIT = 1_000_000
+_MILLIS = 1e11            # epoch values above this are milliseconds (year 5138 in seconds)
+
+# Every valid port spelled canonically: one set lookup validates the common case.
+_PORTS = frozenset(str(i).encode() for i in range(65536))
+_ENGINE_PROTOS = {b"tcp": b"tcp", b"udp": b"udp", b"icmp": b"icmp",
+                  # Bro 1.x single-letter spellings the engine also accepts.
+                  b"t": b"tcp", b"u": b"udp", b"i": b"icmp"}
+_IPP = {b"tcp": 6, b"udp": 17, b"icmp": 1}
+
+_ISO_RE = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d{0,9}))?"
+    r"\s*(Z|z|[+-]\d{2}(?::?\d{2})?)?$")
+_PLAIN_RE = re.compile(r"^\d+(\.\d*)?$")
+
+# Use the fast loop (tests switch it off to prove both paths agree).
+FAST_PATH = True
+
+_JSON = json.JSONDecoder(parse_float=str)   # keep float literals verbatim (durations)
+
+
+def _fmt(t: float) -> bytes:
+    return b"%.6f" % t
+
+
+def _iso_epoch(text: str) -> Optional[tuple[float, bytes]]:
+    """ISO 8601 (0-9 fraction digits; Z, an offset, or none = UTC) -> (epoch, "%.6f")."""
+    m = _ISO_RE.match(text.strip())
+    if not m:
+        return None
+    y, mo, d, h, mi, s, frac, zone = m.groups()
+    try:
+        secs = calendar.timegm((int(y), int(mo), int(d), int(h), int(mi), int(s), 0, 0, 0))
+    except (ValueError, OverflowError):
+        return None
+    if not (1 <= int(mo) <= 12 and 1 <= int(d) <= 31 and int(h) < 24 and int(mi) < 60
+            and int(s) <= 60):
+        return None
+    if zone and zone not in ("Z", "z"):
+        sign = -1 if zone[0] == "-" else 1
+        digits = zone[1:].replace(":", "")
+        off = int(digits[:2]) * 3600 + (int(digits[2:4]) * 60 if len(digits) > 2 else 0)
+        secs -= sign * off
+    # Integer microseconds so a 9-digit fraction rounds exactly, not via float.
+    ns = int((frac or "").ljust(9, "0")[:9])
+    micros = (ns + 500) // 1000
+    secs += micros // 1_000_000
+    micros %= 1_000_000
+    text_out = b"%d.%06d" % (secs, micros)
+    return secs + micros / 1e6, text_out
+
+
+def ts_from_text(raw: bytes) -> Optional[tuple[float, bytes]]:
+    """A timestamp field -> (epoch seconds, canonical text); None when unreadable.
+
+    A plain decimal in seconds is kept verbatim (the engine reads it with float());
+    anything else readable (millis, exponent, ISO 8601) is written as %.6f.
+    """
+    try:
+        t = float(raw)
+    except ValueError:
+        try:
+            got = _iso_epoch(raw.decode("utf-8", "replace"))
+        except ValueError:
+            return None
+        return got
+    if t != t or t in (_INF, -_INF):
+        return None
+    if t > _MILLIS:
+        t /= 1000.0
+        return t, _fmt(t)
+    if _PLAIN_RE.match(raw.decode("ascii", "replace")) and t >= 0:
+        return t, raw
+    return t, _fmt(t)
+
+
+def ts_from_json(v: object) -> Optional[tuple[float, bytes]]:
+    """A JSON ts (number, numeric string, ISO string) -> (epoch, "%.6f")."""
+    if isinstance(v, bool) or v is None:
+        return None
+    if isinstance(v, int):
+        t = float(v)
+    elif isinstance(v, str):
+        try:
+            t = float(v)
+        except ValueError:
+            got = _iso_epoch(v)
+            if got is None:
+                return None
+            return got
+    else:
+        return None
+    if t != t or t in (_INF, -_INF):
+        return None
+    if t > _MILLIS:
+        t /= 1000.0
+    return t, _fmt(t)
+
+
+def _clean(v: bytes) -> bytes:
+    """No tab/CR/NUL inside a value, and valid UTF-8 (the engine opens its input as text)."""
+    if b"\t" in v or b"\r" in v or b"\x00" in v or b"\n" in v:
+        v = v.replace(b"\t", b" ").replace(b"\r", b" ").replace(b"\x00", b" ").replace(b"\n", b" ")
+    if not v.isascii():
+        v = v.decode("utf-8", "replace").encode("utf-8")
+    return v
+
+
+def _example(name: str, lineno: int, detail: str) -> str:
+    if len(detail) > 80:
+        detail = detail[:77] + "..."
+    return f"{name}:{lineno}: {detail}"
+
+
+class _FileAcct:
+    __slots__ = ("name", "compression", "format", "lines", "records", "skipped",
+                 "filtered", "other")
+
+    def __init__(self, name: str, compression: str) -> None:
+        self.name = name
+        self.compression = compression
+        self.format = "empty"
+        self.lines = 0
+        self.records = 0
+        self.skipped = 0
+        self.filtered = 0
+        self.other = 0
+
+
+class _Sink:
+    """Shared state of one normalize() call: output rows, totals, skip reasons."""
+
+    def __init__(self, out: BinaryIO, keep) -> None:
+        self.out = out
+        self.rows: list[bytes] = []
+        self.keep = keep
+        self.skips: dict[str, list] = {}
+        self.other: Counter = Counter()
+        self.other_payload = 0
+        self.ipp: Counter = Counter()
+        self.first = _INF
+        self.last = -_INF
+        self.addr_ok: set = set()
+
+    def flush(self) -> None:
+        if self.rows:
+            self.rows.append(b"")
+            self.out.write(b"\n".join(self.rows))
+            self.rows.clear()  # in place: the fast loop holds a bound append
+
+    def check_addr(self, a: bytes) -> bool:
+        if a in self.addr_ok:
+            return True
+        try:
+            text = a.decode("ascii")
+            socket.inet_pton(socket.AF_INET6 if ":" in text else socket.AF_INET, text)
+        except (UnicodeDecodeError, OSError, ValueError):
+            return False
+        if len(self.addr_ok) >= _ADDR_CACHE_LIMIT:
+            self.addr_ok.clear()
+        self.addr_ok.add(a)
+        return True
+
+
+def _port(v: bytes) -> Optional[bytes]:
+    if v in _PORTS:
+        return v
+    v = v.strip()
+    if v.isdigit() and int(v) <= 65535:
+        return str(int(v)).encode()
+    return None
+
+
+class _Reader:
+    """Reads one input's lines; header blocks change the layout as they come."""
+
+    def __init__(self, sink: _Sink, fa: _FileAcct, layout: Layout) -> None:
+        self.sink = sink
+        self.fa = fa
+        self.name = fa.name
+        self.layout = layout
+        # Pending header-block settings (a #separator line opens a new block).
+        self.h_sep = b"\t"
+        self.h_unset = b"-"
+        self.h_empty = b"(empty)"
+        self.h_names: Optional[list[str]] = None
+        self.json_checked = False
+        self.json_sep = "."
+
+    # ---- accounting helpers -------------------------------------------------
+    def skip(self, reason: str, lineno: int, detail: str) -> None:
+        self.fa.skipped += 1
+        ent = self.sink.skips.get(reason)
+        if ent is None:
+            ent = self.sink.skips[reason] = [0, []]
+        ent[0] += 1
+        if len(ent[1]) < MAX_EXAMPLES:
+            ent[1].append(_example(self.name, lineno, detail))
+
+    def accept(self, lineno: int, t: float, ts: bytes, uid: bytes, oh: bytes, op: bytes,
+               rh: bytes, rp: bytes, proto: Optional[bytes], ipp: int, sv: bytes, du: bytes,
+               d: float, ob: bytes, rb: bytes, st: bytes) -> None:
+        """A validated record: filter it, count it, write it (engine protocols only)."""
+        sink = self.sink
+        keep = sink.keep
+        if keep is not None and not keep(t, oh, rh):
+            self.fa.filtered += 1
+            return
+        if proto is None:
+            # The engine cannot read it (unknown_transport, gre, ...): count, never write.
+            sink.other[ipp] += 1
+            sink.ipp[ipp] += 1
+            sink.other_payload += (int(ob) if ob.isdigit() else 0) + (int(rb) if rb.isdigit() else 0)
+            self.fa.other += 1
+            return
+        # For engine protocols the transport decides the number (ip_proto agrees in real logs,
+        # and the fast path must not need the ip_proto column).
+        n = 58 if proto == b"icmp" and b":" in oh else _IPP[proto]
+        sink.ipp[n] += 1
+        sink.rows.append(b"\t".join((ts, uid, oh, op, rh, rp, proto, sv, du, ob, rb, st)))
+        self.fa.records += 1
+        if t < sink.first:
+            sink.first = t
+        e = t + d
+        if e > sink.last:
+            sink.last = e
+
+    # ---- headers --------------------------------------------------------------
+    def header(self, line: bytes, lineno: int) -> None:
+        text = line.decode("utf-8", "replace").rstrip("\r")
+        if text.startswith("#separator"):
+            parts = text.split()
+            if len(parts) >= 2:
+                val = parts[1]
+                try:
+                    val = codecs.decode(val, "unicode_escape") if "\\" in val else val
+                except (UnicodeDecodeError, ValueError):
+                    pass
+                if val:
+                    self.h_sep = val.encode("utf-8", "replace")
+            self.h_unset, self.h_empty, self.h_names = b"-", b"(empty)", None
+            return
+        sep = self.h_sep.decode("utf-8", "replace")
+        body = text[1:]
+        key, _, val = body.partition(sep)
+        if key == "unset_field":
+            self.h_unset = val.encode("utf-8", "replace")
+            self._rebuild(lineno)
+        elif key == "empty_field":
+            self.h_empty = val.encode("utf-8", "replace")
+            self._rebuild(lineno)
+        elif key == "path":
+            if not val.startswith("conn"):
+                raise InputError(
+                    f"{self.name}:{lineno}: not a conn log: #path is {val!r}",
+                    "conn-summary reads Zeek conn logs (#path conn)")
+        elif key == "fields":
+            self.h_names = val.split(sep)
+            self._rebuild(lineno)
+        elif key in ("types", "set_separator", "open", "close"):
+            pass
+        else:
+            # The pre-2.0 writer's single "# ts<TAB>uid..." header line.
+            names = body.strip(" ").split("\t")
+            if is_plain_header(names):
+                self.h_sep, self.h_unset, self.h_empty = b"\t", b"-", b"(empty)"
+                self.h_names = names
+                self._rebuild(lineno)
+
+    def _rebuild(self, lineno: int) -> None:
+        if self.h_names is None:
+            return
+        lay, missing = layout_from_fields(self.h_names, self.h_sep, self.h_unset, self.h_empty)
+        if lay is None:
+            raise InputError(
+                f"{self.name}:{lineno}: not a conn log: #fields lacks {', '.join(missing)}",
+                "a conn log needs ts, id.orig_h, id.resp_h, id.resp_p and proto")
+        self.layout = lay
+
+    def plain_header(self, line: bytes, lineno: int) -> bool:
+        """A zeek-cut style column-name line: becomes the layout, is not a data line."""
+        if not line.startswith(b"ts"):
+            names = line.decode("utf-8", "replace").split("\t")
+            if "ts" not in names:
+                return False
+        names = line.decode("utf-8", "replace").rstrip("\r").split("\t")
+        if not is_plain_header(names):
+            return False
+        self.h_sep, self.h_unset, self.h_empty, self.h_names = b"\t", b"-", b"(empty)", names
+        self._rebuild(lineno)
+        return True
+
+    # ---- one line, generic (the source of truth) ----------------------------
+    def line(self, line: bytes, lineno: int) -> None:
+        if not line.strip(b" \t\r"):
+            return  # blank lines carry nothing: not data lines
+        c = line[0]
+        if c == 35:  # '#'
+            self.header(line, lineno)
+            return
+        if c == 123 or c == 91:  # '{' or '['
+            self.json_line(line, lineno)
+            return
+        lay = self.layout
+        f = line.split(lay.sep)
+        n = len(f)
+        if (lay.nf is not None and n != lay.nf) or n < lay.min_nf:
+            if self.plain_header(line, lineno):
+                return
+            self.fa.lines += 1
+            want = str(lay.nf) if lay.nf is not None else f"at least {lay.min_nf}"
+            self.skip(R_FIELDS, lineno, f"{n} fields, expected {want}")
+            return
+        its, iuid, ioh, iop, irh, irp, ipr, isv, idu, iob, irb, ist = lay.idx
+        raw_ts = f[its]
+        got = ts_from_text(raw_ts)
+        if got is None:
+            if self.plain_header(line, lineno):
+                return
+            self.fa.lines += 1
+            self.skip(R_TS, lineno, repr(raw_ts.decode("utf-8", "replace")))
+            return
+        self.fa.lines += 1
+        t, ts = got
+        oh = f[ioh]
+        rh = f[irh]
+        if not self.sink.check_addr(oh) or not self.sink.check_addr(rh):
+            bad = oh if not self.sink.check_addr(oh) else rh
+            self.skip(R_ADDR, lineno, repr(bad.decode("utf-8", "replace")))
+            return
+        op = _port(f[iop]) if iop >= 0 else b"0"
+        rp = _port(f[irp])
+        if op is None or rp is None:
+            bad = f[iop] if op is None else f[irp]
+            self.skip(R_PORT, lineno, repr(bad.decode("utf-8", "replace")))
+            return
+        unset, empty = lay.unset, lay.empty
+        raw_pr = f[ipr]
+        proto = _ENGINE_PROTOS.get(raw_pr.strip().lower())
+        ipp = -1
+        if proto is None and lay.ip_proto >= 0 and lay.ip_proto < n:
+            v = f[lay.ip_proto].strip()
+            if v.isdigit():
+                ipp = int(v)
+
+        def txt(i: int) -> bytes:
+            if i < 0:
+                return b"-"
+            v = f[i]
+            if not v or v == unset or v == empty:
+                return b"-"
+            return _clean(v)
+
+        uid = txt(iuid)
+        sv = txt(isv)
+        st = txt(ist)
+        du = txt(idu)
+        d = 0.0
+        if du != b"-":
+            try:
+                d = float(du)
+                if d != d or d in (_INF, -_INF):
+                    du, d = b"-", 0.0
+            except ValueError:
+                du = b"-"
+        ob = f[iob] if iob >= 0 else b"-"
+        rb = f[irb] if irb >= 0 else b"-"
+        if not ob.isdigit():
+            ob = b"-"
+        if not rb.isdigit():
+            rb = b"-"
+        self.accept(lineno, t, ts, uid, oh, op, rh, rp, proto, ipp, sv, du, d, ob, rb, st)
+
+    # ---- the fast loop for standard Zeek TSV --------------------------------
+    def fast(self, lines: list, i: int, base: int, lay: Layout) -> int:
+        """Process lines[i:] while the layout stays `lay`; returns where it stopped.
+
+        Only validates and joins; any line it is unsure about goes to line().
+        """
+        sink = self.sink
+        fa = self.fa
+        append = sink.rows.append
+        addr_ok = sink.addr_ok
+        ports = _PORTS
+        keep = sink.keep
+        nsep = lay.nf - 1  # type: ignore[operator]
+        first, last = sink.first, sink.last
+        nl = nrec = nfilt = 0
+        c_tcp = c_udp = c_icmp = c_icmp6 = 0
+        n = len(lines)
+        slow = self.line
+        inf, ninf = _INF, -_INF
+        try:
+            while i < n:
+                line = lines[i]
+                i += 1
+                if not line:
+                    continue
+                c = line[0]
+                if c < 48 or c > 57 or line.count(b"\t") != nsep:
+                    slow(line, base + i - 1)
+                    if self.layout is not lay:
+                        return i
+                    continue
+                ts, uid, oh, op, rh, rp, pr, sv, du, ob, rb, st = line.split(b"\t", 12)[:12]
+                try:
+                    t = float(ts)
+                except ValueError:
+                    slow(line, base + i - 1)
+                    continue
+                if (not (0.0 <= t < 1e11) or not ts.replace(b".", b"", 1).isdigit()
+                        or oh not in addr_ok or rh not in addr_ok
+                        or op not in ports or rp not in ports
+                        or (pr != b"tcp" and pr != b"udp" and pr != b"icmp")):
+                    slow(line, base + i - 1)
+                    continue
+                if du == b"-":
+                    d = 0.0
+                else:
+                    try:
+                        d = float(du)
+                    except ValueError:
+                        slow(line, base + i - 1)
+                        continue
+                    if d != d or d == inf or d == ninf:
+                        slow(line, base + i - 1)
+                        continue
+                if keep is not None and not keep(t, oh, rh):
+                    nl += 1
+                    nfilt += 1
+                    continue
+                if not ob.isdigit():
+                    ob = b"-"
+                if not rb.isdigit():
+                    rb = b"-"
+                if not sv or sv == b"(empty)":
+                    sv = b"-"
+                if not uid or uid == b"(empty)":
+                    uid = b"-"
+                if not st or st == b"(empty)":
+                    st = b"-"
+                append(b"\t".join((ts, uid, oh, op, rh, rp, pr, sv, du, ob, rb, st)))
+                if pr == b"tcp":
+                    c_tcp += 1
+                elif pr == b"udp":
+                    c_udp += 1
+                elif b":" in oh:
+                    c_icmp6 += 1
+                else:
+                    c_icmp += 1
+                nl += 1
+                nrec += 1
+                if t < first:
+                    first = t
+                t += d
+                if t > last:
+                    last = t
+            return i
+        finally:
+            fa.lines += nl
+            fa.records += nrec
+            fa.filtered += nfilt
+            ipp = sink.ipp
+            if c_tcp:
+                ipp[6] += c_tcp
+            if c_udp:
+                ipp[17] += c_udp
+            if c_icmp:
+                ipp[1] += c_icmp
+            if c_icmp6:
+                ipp[58] += c_icmp6
+            if first < sink.first:
+                sink.first = first
+            if last > sink.last:
+                sink.last = last
+
+    # ---- JSON -------------------------------------------------------------------
+    def json_line(self, line: bytes, lineno: int) -> None:
+        self.fa.lines += 1
+        text = line.decode("utf-8", "replace")
+        try:
+            obj = _JSON.decode(text)
+        except ValueError as exc:
+            self.skip(R_JSON, lineno, str(exc))
+            return
+        self.json_record(obj, lineno)
+
+    def _json_check(self, obj: dict, lineno: int) -> None:
+        """The first JSON object of an input decides whether it is a conn log at all."""
+        path = obj.get("_path")
+        if isinstance(path, str) and not path.startswith("conn"):
+            raise InputError(f"{self.name}:{lineno}: not a conn log: _path is {path!r}",
+                             "conn-summary reads Zeek conn logs")
+        keys = list(obj.keys())
+        ssep = scope_separator(keys)
+        nested = isinstance(obj.get("id"), dict)
+        missing = []
+        for f in REQUIRED:
+            if f.startswith("id."):
+                if not ((nested and f[3:] in obj["id"]) or f.replace(".", ssep) in obj):
+                    missing.append(f)
+            elif f not in obj:
+                missing.append(f)
+        if self.fa.format not in ("zeek-json", "json-array"):
+            # A stray JSON line inside a TSV log is a bad line, not a verdict on the file.
+            self.json_sep = ssep
+            return
+        if missing:
+            raise InputError(
+                f"{self.name}:{lineno}: not a conn log: JSON record lacks {', '.join(missing)}",
+                "a conn log needs ts, id.orig_h, id.resp_h, id.resp_p and proto")
+        conn_keys = ("conn_state", "history", "duration", "orig_bytes", "resp_bytes",
+                     "orig_pkts", "missed_bytes", "service", "local_orig")
+        if not any(k in obj for k in conn_keys):
+            raise InputError(
+                f"{self.name}:{lineno}: not a conn log: JSON record has no conn fields "
+                f"(conn_state, history, duration, bytes ...)",
+                "conn-summary reads Zeek conn logs")
+        self.json_sep = ssep
+
+    def json_record(self, obj: object, lineno: int) -> None:
+        """One decoded JSON value (a line's, or an array element's); fa.lines already counted."""
+        if not isinstance(obj, dict):
+            self.skip(R_NOTCONN, lineno, f"JSON {type(obj).__name__}, not an object")
+            return
+        if not self.json_checked:
+            self._json_check(obj, lineno)
+            self.json_checked = True
+        ssep = self.json_sep
+        key = "id" + ssep
+        oh = obj.get(key + "orig_h")
+        if oh is not None:
+            op, rh, rp = obj.get(key + "orig_p"), obj.get(key + "resp_h"), obj.get(key + "resp_p")
+        else:
+            idv = obj.get("id")
+            if isinstance(idv, dict):
+                oh, op, rh, rp = idv.get("orig_h"), idv.get("orig_p"), idv.get("resp_h"), idv.get("resp_p")
+            else:
+                s2 = scope_separator(list(obj.keys()))
+                if s2 != ssep and ("id" + s2 + "orig_h") in obj:
+                    self.json_sep = s2
+                    self.json_record(obj, lineno)
+                    return
+                rh = obj.get(key + "resp_h")
+                op = rp = None
+        if oh is None or rh is None or "proto" not in obj:
+            miss = [n for n, v in (("id.orig_h", oh), ("id.resp_h", rh),
+                                   ("proto", obj.get("proto"))) if v is None]
+            self.skip(R_NOTCONN, lineno, "missing " + ", ".join(miss))
+            return
+        got = ts_from_json(obj.get("ts"))
+        if got is None:
+            self.skip(R_TS, lineno, repr(obj.get("ts", "<missing>")))
+            return
+        t, ts = got
+        sink = self.sink
+        if not isinstance(oh, str) or not isinstance(rh, str):
+            self.skip(R_ADDR, lineno, repr(oh if not isinstance(oh, str) else rh))
+            return
+        boh, brh = oh.encode("utf-8", "replace"), rh.encode("utf-8", "replace")
+        if not sink.check_addr(boh) or not sink.check_addr(brh):
+            self.skip(R_ADDR, lineno, repr(oh if not sink.check_addr(boh) else rh))
+            return
+        bop = b"0" if op is None else _json_port(op)
+        brp = _json_port(rp)
+        if bop is None or brp is None:
+            self.skip(R_PORT, lineno, repr(op if bop is None else rp))
+            return
+        pv = obj.get("proto")
+        proto = _ENGINE_PROTOS.get(pv.strip().lower().encode("utf-8", "replace")) \
+            if isinstance(pv, str) else None
+        ipp = -1
+        if proto is None:
+            v = obj.get("ip_proto")
+            if isinstance(v, int) and not isinstance(v, bool):
+                ipp = v
+            elif isinstance(v, str) and v.isdigit():
+                ipp = int(v)
+        du = _json_text(obj.get("duration"))
+        d = 0.0
+        if du != b"-":
+            try:
+                d = float(du)
+                if d != d or d in (_INF, -_INF):
+                    du, d = b"-", 0.0
+            except ValueError:
+                du = b"-"
+        self.accept(lineno, t, ts, _json_text(obj.get("uid")), boh, bop, brh, brp, proto, ipp,
+                    _json_text(obj.get("service")), du, d, _json_count(obj.get("orig_bytes")),
+                    _json_count(obj.get("resp_bytes")), _json_text(obj.get("conn_state")))
+
+
+def _json_port(v: object) -> Optional[bytes]:
+    if isinstance(v, bool) or v is None:
+        return None
+    if isinstance(v, int):
+        return str(v).encode() if 0 <= v <= 65535 else None
+    if isinstance(v, str):
+        return _port(v.encode("utf-8", "replace"))
+    return None
+
+
+def _json_text(v: object) -> bytes:
+    """A JSON string-ish value as canonical text: unset/empty -> "-"."""
+    if v is None or isinstance(v, bool):
+        return b"-"
+    if isinstance(v, list):
+        v = ",".join(str(x) for x in v)
+    s = str(v)
+    if not s:
+        return b"-"
+    return _clean(s.encode("utf-8", "replace"))
+
+
+def _json_count(v: object) -> bytes:
+    if isinstance(v, bool) or v is None:
+        return b"-"
+    if isinstance(v, int):
+        return str(v).encode() if v >= 0 else b"-"
+    if isinstance(v, str) and v.isdigit() and v.isascii():
+        return v.encode()
+    return b"-"
+
+
+# ---- driving one input ----------------------------------------------------------
+
+def _process_block(reader: _Reader, block: bytes, base: int) -> None:
+    if b"\r" in block:
+        block = block.replace(b"\r\n", b"\n")
+    dirty = b"\r" in block or b"\x00" in block
+    if not dirty and not block.isascii():
+        try:
+            block.decode("utf-8")
+        except UnicodeDecodeError:
+            dirty = True
+    lines = block.split(b"\n")
+    n = len(lines)
+    i = 0
+    while i < n:
+        lay = reader.layout
+        if FAST_PATH and lay.std and not dirty:
+            i = reader.fast(lines, i, base, lay)
+            continue
+        if lines[i]:
+            reader.line(lines[i], base + i)
+        i += 1
+    reader.sink.flush()
+
+
+def _lines_blocks(chunks: Iterable[bytes]) -> Iterator[tuple[bytes, int]]:
+    """Complete-line blocks with the line number of their first line."""
+    tail = b""
+    base = 1
+    for chunk in chunks:
+        data = tail + chunk if tail else chunk
+        cut = data.rfind(b"\n")
+        if cut < 0:
+            tail = data
+            continue
+        block = data[:cut]
+        tail = data[cut + 1:]
+        yield block, base
+        base += block.count(b"\n") + 1
+    if tail:
+        # A last line without newline (or cut short): still a line.
+        yield tail.rstrip(b"\r"), base
+
+
+def _read_json_array(reader: _Reader, chunks: Iterable[bytes]) -> None:
+    """A JSON array file (or several arrays/objects in a row), element by element, streaming."""
+    dec = codecs.getincrementaldecoder("utf-8")("replace")
+    buf = ""
+    pos = 0
+    lineno = 1
+    it = iter(chunks)
+    eof = False
+    fa = reader.fa
+
+    def more() -> bool:
+        nonlocal buf, pos, eof
+        if eof:
+            return False
+        chunk = next(it, None)
+        if chunk is None:
+            eof = True
+            buf = buf[pos:] + dec.decode(b"", final=True)
+        else:
+            buf = buf[pos:] + dec.decode(chunk)
+        pos = 0
+        return True
+
+    while True:
+        # Skip structure between elements.
+        while True:
+            while pos < len(buf) and buf[pos] in " \t\r\n,[]\x00\ufeff":
+                if buf[pos] == "\n":
+                    lineno += 1
+                pos += 1
+            if pos < len(buf) or not more():
+                break
+        if pos >= len(buf):
+            break
+        start_line = lineno
+        while True:
+            try:
+                obj, end = _JSON.raw_decode(buf, pos)
+                break
+            except ValueError as exc:
+                err = exc
+                if more():
+                    continue
+                obj = None
+                end = -1
+                break
+        fa.lines += 1
+        if end < 0:
+            reader.skip(R_JSON, start_line, str(err))
+            # Resynchronise at the next object.
+            nxt = buf.find("{", pos + 1)
+            stop = nxt if nxt >= 0 else len(buf)
+            lineno += buf.count("\n", pos, stop)
+            pos = stop
+            continue
+        lineno += buf.count("\n", pos, end)
+        pos = end
+        reader.json_record(obj, start_line)
+        if len(reader.sink.rows) >= 4096:
+            reader.sink.flush()
+    reader.sink.flush()
+
+
+def _read_input(sink: _Sink, spec, stdin, progress, files: list) -> None:
+    import itertools
+    opened = open_input(spec, stdin, progress)
+    try:
+        fa = _FileAcct(opened.name, opened.compression)
+        files.append(fa)
+        blocks = opened.blocks()
+        # Gather enough to hold the first non-blank line (or reach EOF).
+        buf = b""
+        for chunk in blocks:
+            buf += chunk
+            body = buf.lstrip(b" \t\r\n\xef\xbb\xbf")
+            if b"\n" in body or len(buf) > (16 << 20):
+                break
+        if buf.startswith(b"\xef\xbb\xbf"):
+            buf = buf[3:]  # a UTF-8 BOM is not part of the first line
+        lineno = 1
+        first = None
+        for ln in buf.split(b"\n"):
+            if ln.strip(b" \t\r"):
+                first = ln.rstrip(b"\r")
+                break
+            lineno += 1
+        if first is None:
+            return  # empty input (or only blank lines): no data lines, format "empty"
+        fmt = detect_format(first, fa.name, lineno)
+        fa.format = fmt
+        reader = _Reader(sink, fa, BRO1 if fmt == "bro1" else DEFAULT_TSV)
+        chunks = itertools.chain((buf,), blocks)
+        if fmt == "json-array":
+            _read_json_array(reader, chunks)
+            return
+        for block, base in _lines_blocks(chunks):
+            _process_block(reader, block, base)
+    finally:
+        opened.close()
+
+
+def normalize(paths: Sequence[str], out: BinaryIO, *, record_filter: Optional[RecordFilter] = None,
+              stdin: Optional[BinaryIO] = None,
+              progress: Optional[Callable[[int], None]] = None) -> InputReport:
+    """Read every input, write ONE canonical TSV to `out`, and account for every data line.
+
+    Raises InputError (before writing anything) when an input cannot be opened, and
+    while reading for a corrupt/truncated archive or an input that is not a conn log.
+    """
+    specs = expand(list(paths))
+    sink = _Sink(out, compile_filter(record_filter))
+    out.write(CANONICAL_HEADER_BYTES)
+    files: list[_FileAcct] = []
+    for spec in specs:
+        _read_input(sink, spec, stdin, progress, files)
+    sink.flush()
+    return _report(sink, files)
+
+
+def _report(sink: _Sink, files: list) -> InputReport:
+    skipped = tuple(SkipReason(r, c, tuple(ex))
+                    for r, (c, ex) in sorted(sink.skips.items(), key=lambda kv: (-kv[1][0], kv[0])))
+    other = tuple(sorted(sink.other.items(), key=lambda kv: (-kv[1], kv[0])))
+    ipp = tuple(sorted(sink.ipp.items(), key=lambda kv: (-kv[1], kv[0])))
+    records = sum(f.records for f in files)
+    return InputReport(
+        files=tuple(FileReport(f.name, f.compression, f.format, f.lines, f.records, f.skipped)
+                    for f in files),
+        lines=sum(f.lines for f in files),
+        records=records,
+        filtered=sum(f.filtered for f in files),
+        skipped=skipped,
+        other_protocols=other,
+        other_protocols_payload=sink.other_payload,
+        ip_protocols=ipp,
+        first_ts=sink.first if records else None,
+        last_ts=sink.last if records else None,
+    )
+
