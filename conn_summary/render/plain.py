@@ -1,9 +1,9 @@
 """Plain text output: trace-summary's own blocks, verbatim.
 
 By default (``sections="total"``) the result equals, byte for byte, what THT's
-conn-summary prints: for each pass a heading and the Total section, which is
-exactly the 15 lines THT keeps with ``head -15`` at the default top 10 (with
-another ``-n`` we print the whole section, which THT would cut). Other choices
+conn-summary prints: for each pass a heading and the Total section less print()'s
+final newline, which is exactly the 15 lines THT keeps with ``head -15`` at the
+default top 10 (with another ``-n`` we print the whole section, which THT would cut). Other choices
 print more of each pass's blocks, always in upstream order and always cut by
 the parser, never by counting lines.
 """
@@ -45,12 +45,22 @@ def _block_kind(report: PassReport, block: str) -> str:
     return "other"
 
 
+def tht_total(raw: str) -> str:
+    """The Total section as THT shows it.
+
+    The section string ends with a blank line and print() adds one more newline;
+    THT's ``head -15`` (at the default top 10) stops before that last one. So THT
+    shows the section less print()'s newline: cut here by structure, not by lines.
+    """
+    return raw[:-1] if raw.endswith("\n\n") else raw
+
+
 def pass_text(report: PassReport, sections: str = "total") -> str:
     """The chosen blocks of one pass, verbatim, in the order the engine printed them."""
     wanted = _selected(sections)
     if wanted == {"total"}:
         total = report.total
-        return total.raw if total is not None else ""
+        return tht_total(total.raw) if total is not None else ""
     blocks = report.parts or (report.raw,)
     if wanted >= set(BLOCK_KINDS):
         return "".join(blocks)
