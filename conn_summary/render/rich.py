@@ -78,9 +78,9 @@ def _file_label(f) -> str:
 def _accounting(inputs: InputReport) -> Text:
     t = Text()
     t.append(f"{inputs.lines:,}", "bold")
-    t.append(" lines read · ")
+    t.append(" line read · " if inputs.lines == 1 else " lines read · ")
     t.append(f"{inputs.records:,}", "bold")
-    t.append(" records summarized")
+    t.append(" record summarized" if inputs.records == 1 else " records summarized")
     if inputs.filtered:
         t.append(f" · {inputs.filtered:,} filtered")
     if inputs.other_total:
@@ -147,7 +147,7 @@ def _count_text(value: float, text: str) -> str:
 def section_view(section: Section, title: Optional[str] = None, *, show_time: bool = True) -> Panel:
     heading = title or (section.title or "Interval")
     conns = _count_text(section.connections, section.connections_text)
-    figures = f"{conns} connections · payload {section.payload_text.strip()}"
+    figures = f"{conns} {'connection' if conns == '1' else 'connections'} · payload {section.payload_text.strip()}"
     # The header panel carries the overall time range; other sections show their own, as printed.
     when = None
     if show_time and section.start is not None:
