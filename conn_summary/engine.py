@@ -331,8 +331,8 @@ def _failure(engine: EngineInfo, pass_name: str, argv: list[str], code: int, err
     message = (f"trace-summary {engine.version} ({engine.path}) failed in the {pass_name} pass "
                f"({how}): {last}")
     return EngineFailedError(message, argv=argv, returncode=code, stderr_tail=tail,
-                             hint="try another engine with --trace-summary or "
-                                  f"{ENV_VAR}; --debug shows the full command")
+                             hint="the engine's own error is above; another trace-summary can be "
+                                  f"chosen with --trace-summary or {ENV_VAR}")
 
 
 def run_passes(engine: EngineInfo, request: EngineRequest,
