@@ -19,7 +19,6 @@ import typer
 from conn_summary import __version__
 from conn_summary.errors import (ConnSummaryError, EngineMissingError, ExitCode, NoConnectionsError,
                                  StrictError, UsageError)
-from conn_summary.model import PASS_BYTES, PASS_CONNECTIONS
 
 EPILOG = (
     "Exit codes: 0 ok; 2 usage; 3 input unreadable or not a conn log; 4 empty input; "
@@ -304,7 +303,9 @@ def conn_summary(
     """Summarize Zeek conn.log files: top ports, sources, destinations, services, protocols
     and states, by connections and by bytes, for traffic crossing the network edge."""
     passthrough: tuple = ctx.meta.get("passthrough", ())
-    ctx.meta["debug"] = debug
+    if sys.stdout is None:
+        # Started with stdout closed (`>&-`): nobody can read a result; end as for EPIPE.
+        raise BrokenPipeError()
     if check:
         from conn_summary.check import run_check
 

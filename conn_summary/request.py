@@ -8,7 +8,6 @@ from typing import Optional, Sequence
 
 from conn_summary.errors import UsageError
 from conn_summary.inputs import RecordFilter
-from conn_summary.model import PASS_BYTES, PASS_CONNECTIONS
 from conn_summary.nets import (DEFAULT_EXCLUDE_NETS, DEFAULT_LOCAL_NETS, parse_hosts, parse_ports,
                                resolve_nets)
 from conn_summary.summarize import ALL_PASSES, Request

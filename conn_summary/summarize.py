@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import BinaryIO, Callable, Optional
 
 from conn_summary import engine as engine_mod
-from conn_summary.errors import EmptyInputError, NoConnectionsError
+from conn_summary.errors import EmptyInputError, EngineFailedError, NoConnectionsError
 from conn_summary.inputs import RecordFilter, normalize
 from conn_summary.model import (PASS_BYTES, PASS_CONNECTIONS, EngineInfo, InputReport,
                                 Summary)
@@ -138,7 +138,15 @@ def summarize(request: Request, *, engine: Optional[EngineInfo] = None,
         passes = []
         for name in request.passes:
             run = runs[name]
-            passes.append(parse_report(name, run.text, utc=request.utc))
+            try:
+                passes.append(parse_report(name, run.text, utc=request.utc))
+            except ValueError as exc:
+                # Output we cannot read means an engine we cannot trust with this input.
+                raise EngineFailedError(
+                    f"trace-summary {engine.version} ({engine.path}) printed no report we can "
+                    f"read for the {name} pass: {exc}",
+                    argv=list(run.argv), returncode=0,
+                    stderr_tail="\n".join(run.text.splitlines()[-5:])) from exc
             if run.corrupt_lines:
                 notes.append(f"trace-summary ({name} pass) ignored {run.corrupt_lines} line(s) "
                              "of the normalized input")
