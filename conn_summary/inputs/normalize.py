@@ -424,15 +424,17 @@ class _Reader:
         fa = self.fa
         append = sink.rows.append
         addr_ok = sink.addr_ok
+        check = sink.check_addr
         ports = _PORTS
         keep = sink.keep
-        nsep = lay.nf - 1  # type: ignore[operator]
+        nrest = lay.nf - 13  # type: ignore[operator]  # tabs after the 12th field
         first, last = sink.first, sink.last
         nl = nrec = nfilt = 0
         c_tcp = c_udp = c_icmp = c_icmp6 = 0
         n = len(lines)
         slow = self.line
         inf, ninf = _INF, -_INF
+        tcp, udp, icmp, dash = b"tcp", b"udp", b"icmp", b"-"
         try:
             while i < n:
                 line = lines[i]
@@ -440,24 +442,28 @@ class _Reader:
                 if not line:
                     continue
                 c = line[0]
-                if c < 48 or c > 57 or line.count(b"\t") != nsep:
+                f = line.split(b"\t", 12)
+                if c < 48 or c > 57 or (
+                        (len(f) != 13 or f[12].count(b"\t") != nrest) if nrest >= 0
+                        else len(f) != 12):
                     slow(line, base + i - 1)
                     if self.layout is not lay:
                         return i
                     continue
-                ts, uid, oh, op, rh, rp, pr, sv, du, ob, rb, st = line.split(b"\t", 12)[:12]
+                ts, uid, oh, op, rh, rp, pr, sv, du, ob, rb, st = f[:12]
                 try:
                     t = float(ts)
                 except ValueError:
                     slow(line, base + i - 1)
                     continue
                 if (not (0.0 <= t < 1e11) or not ts.replace(b".", b"", 1).isdigit()
-                        or oh not in addr_ok or rh not in addr_ok
+                        or (oh not in addr_ok and not check(oh))
+                        or (rh not in addr_ok and not check(rh))
                         or op not in ports or rp not in ports
-                        or (pr != b"tcp" and pr != b"udp" and pr != b"icmp")):
+                        or (pr != tcp and pr != udp and pr != icmp)):
                     slow(line, base + i - 1)
                     continue
-                if du == b"-":
+                if du == dash:
                     d = 0.0
                 else:
                     try:
@@ -472,17 +478,23 @@ class _Reader:
                     nl += 1
                     nfilt += 1
                     continue
-                if not ob.isdigit():
-                    ob = b"-"
-                if not rb.isdigit():
-                    rb = b"-"
-                if not sv or sv == b"(empty)":
-                    sv = b"-"
-                if not uid or uid == b"(empty)":
-                    uid = b"-"
-                if not st or st == b"(empty)":
-                    st = b"-"
-                append(b"\t".join((ts, uid, oh, op, rh, rp, pr, sv, du, ob, rb, st)))
+                if ((ob == dash or ob.isdigit()) and (rb == dash or rb.isdigit())
+                        and sv and uid and st and sv != b"(empty)" and uid != b"(empty)"
+                        and st != b"(empty)"):
+                    # Nothing to rewrite: the row is the line up to its 12th field.
+                    append(line[:len(line) - len(f[12]) - 1] if nrest >= 0 else line)
+                else:
+                    if not ob.isdigit():
+                        ob = dash
+                    if not rb.isdigit():
+                        rb = dash
+                    if not sv or sv == b"(empty)":
+                        sv = dash
+                    if not uid or uid == b"(empty)":
+                        uid = dash
+                    if not st or st == b"(empty)":
+                        st = dash
+                    append(b"\t".join((ts, uid, oh, op, rh, rp, pr, sv, du, ob, rb, st)))
                 if pr == b"tcp":
                     c_tcp += 1
                 elif pr == b"udp":
