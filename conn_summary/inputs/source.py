@@ -141,6 +141,45 @@ class _Counting(io.RawIOBase):
         self._pending = 0
 
 
+class _ZstdReader:
+    """zstd frames in a row, streamed; a cut-short last frame is an error.
+
+    (zstandard's stream_reader ends silently on a truncated frame.)
+    """
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self._raw = raw
+        self._dctx = _zstd.ZstdDecompressor()
+        self._dobj = self._dctx.decompressobj()
+        self._fed = False      # bytes fed to the current frame and not yet finished
+
+    def read(self, size: int) -> bytes:
+        parts: list[bytes] = []
+        got = 0
+        while got < size:
+            data = self._raw.read(1 << 20)
+            if not data:
+                if self._fed:
+                    raise EOFError("compressed file ended before the end-of-frame marker")
+                break
+            while data:
+                out = self._dobj.decompress(data)
+                self._fed = True
+                if out:
+                    parts.append(out)
+                    got += len(out)
+                if self._dobj.eof:
+                    data = self._dobj.unused_data
+                    self._dobj = self._dctx.decompressobj()
+                    self._fed = False
+                else:
+                    data = b""
+        return b"".join(parts)
+
+    def close(self) -> None:
+        pass
+
+
 def _read_head(stream: BinaryIO, n: int) -> bytes:
     # Pipes may return short reads: loop until n bytes or EOF.
     head = b""
@@ -175,8 +214,7 @@ class Opened:
             if _zstd is None:  # pragma: no cover
                 raise InputError(f"{name}: zstd-compressed, but the zstandard module is missing",
                                  "pip install zstandard")
-            self._reader = _zstd.ZstdDecompressor().stream_reader(  # type: ignore[assignment]
-                buffered, read_across_frames=True)
+            self._reader = _ZstdReader(buffered)  # type: ignore[assignment]
         else:
             self._reader = buffered  # type: ignore[assignment]
 
