@@ -2,7 +2,7 @@
 
 Never an exception other than InputError, and the accounting always balances. The
 fast TSV loop and the generic path must agree on every mutated input too.
-Examples: CONN_SUMMARY_FUZZ_EXAMPLES (default 300; `make fuzz` sets 20000).
+Examples: CONN_SUMMARY_FUZZ_EXAMPLES (default 800; `make fuzz` sets 20000).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from conn_summary.errors import InputError
 
 from helpers_inputs import CORPUS, corpus_files, norm_bytes
 
-N = int(os.environ.get("CONN_SUMMARY_FUZZ_EXAMPLES", "300"))
+N = int(os.environ.get("CONN_SUMMARY_FUZZ_EXAMPLES", "800"))
 nmod = importlib.import_module("conn_summary.inputs.normalize")
 SETTINGS = settings(max_examples=N, deadline=None, derandomize=False,
                     suppress_health_check=list(HealthCheck))

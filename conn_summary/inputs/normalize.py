@@ -275,10 +275,8 @@ class _Reader:
             parts = text.split()
             if len(parts) >= 2:
                 val = parts[1]
-                try:
-                    val = codecs.decode(val, "unicode_escape") if "\\" in val else val
-                except (UnicodeDecodeError, ValueError):
-                    pass
+                # "\x09"-style escapes, as Zeek writes them (and the engine decodes them).
+                val = re.sub(r"\\x([0-9a-fA-F]{2})", lambda m: chr(int(m.group(1), 16)), val)
                 if val:
                     self.h_sep = val.encode("utf-8", "replace")
             self.h_unset, self.h_empty, self.h_names = b"-", b"(empty)", None
