@@ -41,7 +41,7 @@ R_NOTCONN = "not a conn record"
 
 MAX_EXAMPLES = 3
 _INF = float("inf")
-_ADDR_CACHE_LIMIT = 1_000_000
+_ADDR_CACHE_LIMIT = 200_000      # bounded: memory stays flat on huge inputs
 _MILLIS = 1e11            # epoch values above this are milliseconds (year 5138 in seconds)
 
 # Every valid port spelled canonically: one set lookup validates the common case.
