@@ -147,7 +147,8 @@ def test_06_json_timestamps(name: str) -> None:
 def test_06_all_timestamps_unreadable(tmp_path: Path) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text('{"ts":"yesterday","id.orig_h":"10.0.0.5","id.orig_p":1,"id.resp_h":"192.0.2.1",'
-                   '"id.resp_p":443,"proto":"tcp"}\n')
+                   '"id.resp_p":443,"proto":"tcp","duration":1.0,"orig_bytes":1,"resp_bytes":2,'
+                   '"conn_state":"SF"}\n' * 3)
     res = run_cli([str(bad)])
     assert res.returncode == 5
     err = res.stderr.decode()
@@ -204,8 +205,8 @@ def test_09_subnettree_inbound_sections_all() -> None:
     assert totals(passes(out)["connections"])[0] == "2.0"
     incoming = out.split(">== Incoming", 1)[1]
     outgoing = out.split(">== Outgoing", 1)[1]
-    assert "Connections  1.0 - Payload  5.0k" in incoming.split(">==")[0]
-    assert "Connections  1.0 - Payload  1.0k" in outgoing.split(">==")[0]
+    assert "Connections  1.0 - Payload 5.0k" in incoming.split(">==")[0]
+    assert "Connections  1.0 - Payload 1.0k" in outgoing.split(">==")[0]
 
 
 @pytest.mark.parametrize("tz", ["UTC", "GMT+5", "Asia/Tokyo"])
