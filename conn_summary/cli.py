@@ -143,7 +143,7 @@ def _no_connections(summary: Any) -> bool:
     return summary.inputs.other_total == 0
 
 
-def _print_summary(summary: Any, fmt: str, sections: str, explain: bool) -> None:
+def _print_summary(summary: Any, fmt: str, sections: str, explain: bool, resolve: bool) -> None:
     if fmt == "json":
         from conn_summary.render.json import render_json
 
@@ -158,7 +158,12 @@ def _print_summary(summary: Any, fmt: str, sections: str, explain: bool) -> None
     else:
         from conn_summary.render.plain import render_plain
 
-        _write_stdout(render_plain(summary, sections=sections))
+        text = render_plain(summary, sections=sections)
+        if resolve:
+            from conn_summary.resolve import names_block
+
+            text += names_block(summary)
+        _write_stdout(text)
 
 
 def _silence_stdout() -> None:
@@ -285,6 +290,9 @@ def conn_summary(
         OutputFormat.auto, "--format", "-f",
         help="auto: rich on a terminal, plain otherwise; plain: THT's text; json: schema-versioned document."),
     plain: bool = typer.Option(False, "--plain", help="Same as --format plain."),
+    resolve: bool = typer.Option(
+        False, "--resolve",
+        help="Reverse DNS of the top sources and destinations (all lookups share a 2 s deadline)."),
     explain: bool = typer.Option(False, "--explain", help="Rich output: explain the states and services shown."),
     strict: bool = typer.Option(False, "--strict", help="Exit 6 if any input line was skipped (after printing the summary)."),
     fail_on_empty: bool = typer.Option(False, "--fail-on-empty",
@@ -332,7 +340,8 @@ def conn_summary(
         paths=paths, all_traffic=all_traffic, top=top, local_nets=local_nets,
         exclude_nets=exclude_nets, tcp=tcp, udp=udp, ports=ports, hosts=host, since=since,
         until=until, utc=utc, intervals=intervals, sections=sections.value,
-        only=only.value if only else None, output_format=fmt, trace_summary=trace_summary,
+        only=only.value if only else None, output_format=fmt, resolve=resolve,
+        trace_summary=trace_summary,
         passthrough=passthrough,
     )
     from conn_summary.progress import ProgressReporter
@@ -345,8 +354,16 @@ def conn_summary(
     summary = outcome.summary
     for note in outcome.notes:
         _err(note)
+    if resolve:
+        from conn_summary.resolve import with_names
 
-    _print_summary(summary, fmt, sections.value, explain)
+        summary = with_names(summary)
+
+    shown = sections.value
+    if intervals and shown == "total":
+        # Per-interval totals are what --intervals asks for: show them before the Total.
+        shown = "interval,total"
+    _print_summary(summary, fmt, shown, explain, resolve)
 
     if fail_on_empty and _no_connections(summary):
         raise NoConnectionsError("the summary holds no connection (--fail-on-empty)")

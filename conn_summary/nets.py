@@ -74,16 +74,15 @@ def resolve_nets(values: Iterable[str], defaults: tuple[str, ...], option: str) 
         return defaults
     out: list[str] = []
     for value in values:
-        if value == DEFAULT_KEYWORD:
-            out.extend(defaults)
-            continue
         path = Path(value)
         if path.is_file():
             out.extend(_read_net_file(path))
             continue
         for part in value.split(","):
             part = part.strip()
-            if part:
+            if part == DEFAULT_KEYWORD:
+                out.extend(defaults)
+            elif part:
                 out.append(_check_cidr(part, option))
     # Keep order, drop repeats: trace-summary keys its table by CIDR.
     seen: dict[str, None] = {}

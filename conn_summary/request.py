@@ -21,7 +21,7 @@ def build_request(*, paths: Sequence[str], all_traffic: bool = False, top: Optio
                   tcp: bool = False, udp: bool = False, ports: Optional[str] = None,
                   hosts: Sequence[str] = (), since: Optional[str] = None, until: Optional[str] = None,
                   utc: bool = False, intervals: Optional[str] = None, sections: str = "total",
-                  only: Optional[str] = None, output_format: str = "plain",
+                  only: Optional[str] = None, output_format: str = "plain", resolve: bool = False,
                   trace_summary: Optional[str] = None, passthrough: Sequence[str] = ()) -> Request:
     locals_ = resolve_nets(local_nets, DEFAULT_LOCAL_NETS, "--local-nets")
     if all_traffic:
@@ -60,6 +60,7 @@ def build_request(*, paths: Sequence[str], all_traffic: bool = False, top: Optio
         "sections": sections,
         "passes": list(passes),
         "format": output_format,
+        "resolve": resolve,
         "trace_summary_args": list(passthrough),
     }
     return Request(
