@@ -250,12 +250,12 @@ def _report_error(exc: ConnSummaryError, debug: bool) -> None:
 def conn_summary(
     ctx: typer.Context,
     files: Optional[List[str]] = typer.Argument(
-        None, metavar="[FILES]...",
+        None, metavar="FILE",
         help="conn.log files or Zeek log directories (plain, gzip, bzip2, xz, zstd; TSV or JSON); "
              "'-' or none: standard input. Options after '--' go to trace-summary."),
     all_traffic: bool = typer.Option(False, "-a", "--all",
                                      help="All traffic: keep internal-only connections and noise nets."),
-    top: Optional[int] = typer.Option(None, "-n", "--top", min=1, help="Show the top N of each list (default 10)."),
+    top: Optional[int] = typer.Option(None, "-n", "--top", min=1, metavar="N", help="Show the top N of each list (default 10)."),
     local_nets: List[str] = typer.Option(
         [], "--local-nets", metavar="CIDR|FILE",
         help="Local networks (repeatable; CIDRs, comma lists or files of 'CIDR [label]' lines). "

@@ -102,6 +102,12 @@ class FileReport:
     lines: int                    # data lines seen (header/comment lines not counted)
     records: int                  # data lines written to the canonical file
     skipped: int                  # data lines skipped (reasons in InputReport)
+    filtered: int = 0             # records left out by --host/--since/--until
+    other: int = 0                # records of other IP protocols (unknown_transport ...)
+
+    @property
+    def balanced(self) -> bool:
+        return self.lines == self.records + self.filtered + self.other + self.skipped
 
 
 @dataclass(frozen=True)

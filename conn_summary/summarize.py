@@ -88,11 +88,12 @@ def _check_report(report: InputReport) -> None:
             raise NoConnectionsError(
                 f"no connections left after --host/--since/--until ({report.filtered} filtered out)")
         worst = max(report.skipped, key=lambda s: s.count)
-        example = f"; first: {_examples(worst.examples)}" if worst.examples else ""
+        example = f"; e.g. {worst.examples[0]}" if worst.examples else ""
         raise NoConnectionsError(
             f"none of the {report.lines} lines in {names} could be read: "
             f"{worst.reason} on {worst.count}{example}",
-            hint="see the skipped-line notes; is this a Zeek conn.log?")
+            hint="is this a Zeek conn.log? ts must be epoch seconds or ISO 8601, "
+                 "addresses IPv4/IPv6, proto tcp/udp/icmp")
 
 
 def _write_ports(workdir: Path, ports: tuple[int, ...]) -> Path:

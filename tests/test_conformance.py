@@ -87,7 +87,7 @@ def test_conformance(test, outname, opts, inp, tmp_path):
     files = TESTSUITE / "Files"
     canon = tmp_path / "canon.log"
     rep, data = norm([str(files / inp)])
-    assert rep.balanced
+    assert rep.balanced and all(f.balanced for f in rep.files)
     canon.write_bytes(data)
     args = [o.replace(F, str(files) + "/") for o in opts]
     if test == "options.connversion1":

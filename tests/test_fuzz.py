@@ -54,7 +54,7 @@ def _check(data: bytes) -> None:
         rep, _ = norm_bytes(data)
     except InputError:
         return
-    assert rep.balanced
+    assert rep.balanced and all(f.balanced for f in rep.files)
     assert sum(f.lines for f in rep.files) == rep.lines
 
 

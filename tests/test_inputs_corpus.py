@@ -36,7 +36,7 @@ def test_corpus_present():
 @pytest.mark.parametrize("path", FILES, ids=IDS)
 def test_accounting_and_provenance(path):
     rep, out = norm([str(path)])
-    assert rep.balanced
+    assert rep.balanced and all(f.balanced for f in rep.files)
     f = rep.files[0]
     assert f.lines == rep.lines and f.records == rep.records
     assert len(rows(out)) == rep.records

@@ -845,7 +845,8 @@ def _report(sink: _Sink, files: list) -> InputReport:
     ipp = tuple(sorted(sink.ipp.items(), key=lambda kv: (-kv[1], kv[0])))
     records = sum(f.records for f in files)
     return InputReport(
-        files=tuple(FileReport(f.name, f.compression, f.format, f.lines, f.records, f.skipped)
+        files=tuple(FileReport(f.name, f.compression, f.format, f.lines, f.records, f.skipped,
+                               f.filtered, f.other)
                     for f in files),
         lines=sum(f.lines for f in files),
         records=records,

@@ -41,7 +41,8 @@ def _proto_rows(pairs: tuple[tuple[int, int], ...]) -> list[dict[str, Any]]:
 def inputs_doc(inputs: InputReport) -> dict[str, Any]:
     return {
         "files": [{"name": f.name, "compression": f.compression, "format": f.format,
-                   "lines": f.lines, "records": f.records, "skipped": f.skipped}
+                   "lines": f.lines, "records": f.records, "skipped": f.skipped,
+                   "filtered": f.filtered, "other": f.other}
                   for f in inputs.files],
         "totals": {"lines": inputs.lines, "records": inputs.records, "filtered": inputs.filtered,
                    "skipped": inputs.skipped_total, "other_protocols": inputs.other_total,
