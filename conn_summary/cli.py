@@ -110,24 +110,10 @@ def _write_stdout(text: str) -> None:
     sys.stdout.flush()
 
 
-def _stdout_is_terminal() -> bool:
+def _is_terminal(stream: Any) -> bool:
     try:
-        return sys.stdout.isatty()
-    except (AttributeError, ValueError):
-        return False
-
-
-def _stderr_is_terminal() -> bool:
-    try:
-        return sys.stderr.isatty()
-    except (AttributeError, ValueError):
-        return False
-
-
-def _stdin_is_terminal() -> bool:
-    try:
-        return sys.stdin.isatty()
-    except (AttributeError, ValueError):
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):  # None (closed at start) or closed file
         return False
 
 
@@ -322,7 +308,7 @@ def conn_summary(
 
     paths = list(files or [])
     if not paths:
-        if sys.stdin is None or _stdin_is_terminal():
+        if sys.stdin is None or _is_terminal(sys.stdin):
             typer.echo(ctx.get_help())
             raise typer.Exit(ExitCode.USAGE)
         paths = ["-"]
@@ -332,7 +318,7 @@ def conn_summary(
         output_format = OutputFormat.plain
     fmt = output_format.value
     if fmt == "auto":
-        fmt = "rich" if _stdout_is_terminal() else "plain"
+        fmt = "rich" if _is_terminal(sys.stdout) else "plain"
 
     from conn_summary.request import build_request
 
@@ -347,7 +333,7 @@ def conn_summary(
     from conn_summary.progress import ProgressReporter
     from conn_summary.summarize import summarize
 
-    show_progress = progress if progress is not None else _stderr_is_terminal()
+    show_progress = progress if progress is not None else _is_terminal(sys.stderr)
     with ProgressReporter(paths, enabled=show_progress) as reporter:
         outcome = summarize(request, stdin=_stdin_binary(), progress=reporter.advance,
                             on_engine_start=reporter.engine_started)
