@@ -160,6 +160,15 @@ class EngineInfo:
 
 
 @dataclass(frozen=True)
+class ExactTotals:
+    """Exact figures of the Total sections (the engine prints them rounded); exact.py."""
+
+    connections: int              # connections in the Total section
+    payload: int                  # payload bytes as the engine counts them (after its clipping)
+    bytes: int                    # orig_bytes + resp_bytes (the measure of the bytes pass)
+
+
+@dataclass(frozen=True)
 class Summary:
     """The whole result handed to a renderer."""
 
@@ -167,6 +176,7 @@ class Summary:
     engine: EngineInfo
     options: dict = field(default_factory=dict)          # options in force, JSON-ready
     passes: tuple[PassReport, ...] = ()                   # connections first, then bytes
+    exact: Optional[ExactTotals] = None                   # when asked for and verified
 
     def pass_(self, name: str) -> Optional[PassReport]:
         for p in self.passes:

@@ -68,4 +68,5 @@ def build_request(*, paths: Sequence[str], all_traffic: bool = False, top: Optio
         exclude_nets=excluded, external=not all_traffic, top=top,
         extra_args=tuple(passthrough), utc=utc, tcp=tcp, udp=udp, ports=port_list,
         intervals=intervals, passes=passes, trace_summary=trace_summary, options=options,
+        exact=output_format == "json",
     )

@@ -105,6 +105,10 @@ def summary_doc(summary: Summary) -> dict[str, Any]:
         "engine": {"path": summary.engine.path, "version": summary.engine.version,
                    "source": summary.engine.source},
         "passes": {p.name: pass_doc(p) for p in summary.passes},
+        # The Total sections' exact figures (the engine prints them rounded), or null.
+        "exact_totals": (None if summary.exact is None else
+                         {"connections": summary.exact.connections,
+                          "payload": summary.exact.payload, "bytes": summary.exact.bytes}),
     }
 
 
