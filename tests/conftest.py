@@ -77,5 +77,6 @@ def engine_wrapper(tmp_path: Path) -> Path:
 
 def run_anchor(log: bytes, tmp_path: Path, tz: str = TEST_TZ) -> subprocess.CompletedProcess:
     """The anchor procedure (THT's conn-summary) with the same engine and Python."""
+    require_shared()  # the procedure itself lives in ../shared/tools
     return subprocess.run(["bash", str(ANCHOR), str(engine_wrapper(tmp_path))], input=log,
                           capture_output=True, timeout=300, env=base_env(tz))

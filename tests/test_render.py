@@ -45,6 +45,7 @@ def test_plain_default_equals_the_anchor(tmp_path):
     """Byte for byte what THT's procedure prints for the same input (TZ=GMT+5 both sides)."""
     require_engine()
     anchor = run_anchor((INPUTS / "base.log").read_bytes(), tmp_path, tz="GMT+5")
+    assert anchor.returncode == 0, anchor.stderr.decode()
     assert anchor.stdout.decode() == render_plain(summary_for("base-gmt5"))
 
 
