@@ -11,29 +11,16 @@ figure is claimed.
 
 from __future__ import annotations
 
-import socket
 from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Optional
 
+from conn_summary.edge import packed as _packed
+from conn_summary.edge import subnet_tree as _tree
 from conn_summary.model import ExactTotals, Summary
 
 # trace-summary's "bandwidth exceeded due to Bro bug" threshold, in Mbit/s.
 _MAX_MBPS = 700
-
-
-def _tree(nets: Iterable[str]):  # type: ignore[no-untyped-def]
-    import SubnetTree
-
-    tree = SubnetTree.SubnetTree(True)
-    for line in nets:
-        tree[line.split()[0]] = True
-    return tree
-
-
-def _packed(address: str) -> bytes:
-    # The engine looks addresses up packed (inet_pton), as SubnetTree wants them.
-    return socket.inet_pton(socket.AF_INET6 if ":" in address else socket.AF_INET, address)
 
 
 def _count(value: str) -> int:

@@ -16,6 +16,7 @@ from typing import BinaryIO, Callable, Optional
 
 from conn_summary import engine as engine_mod
 from conn_summary import exact
+from conn_summary.edge import EdgeView
 from conn_summary.errors import EmptyInputError, EngineFailedError, NoConnectionsError
 from conn_summary.inputs import RecordFilter, normalize
 from conn_summary.model import (PASS_BYTES, PASS_CONNECTIONS, EngineInfo, InputReport,
@@ -85,7 +86,9 @@ def _check_report(report: InputReport) -> None:
     if report.lines == 0:
         raise EmptyInputError(f"no connection records in {names} (empty, or headers only)",
                               hint="check that the sensor wrote conn.log rows")
-    if report.records == 0 and report.other_total == 0:
+    # Records the edge view hides are read fine: the engine shows them as an empty view.
+    readable = report.records + report.excluded + report.internal + report.other_total
+    if readable == 0:
         if report.filtered and not report.skipped_total:
             raise NoConnectionsError(
                 f"no connections left after --host/--since/--until ({report.filtered} filtered out)")
@@ -125,9 +128,13 @@ def summarize(request: Request, *, engine: Optional[EngineInfo] = None,
     workdir = Path(tempfile.mkdtemp(prefix="conn-summary-"))
     try:
         canonical = workdir / "conn.log"
+        # Options after "--" may change what the engine keeps: then it alone decides.
+        view = None if request.extra_args else EdgeView(
+            local_nets=request.local_nets, exclude_nets=request.exclude_nets,
+            external=request.external)
         with open(canonical, "wb") as out:
             report = normalize(list(request.paths), out, record_filter=request.record_filter,
-                               stdin=stdin, progress=progress)
+                               view=view, stdin=stdin, progress=progress)
         _check_report(report)
         notes = input_notes(report)
         if on_engine_start is not None:

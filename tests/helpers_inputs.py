@@ -15,6 +15,7 @@ from typing import Optional, Sequence
 
 import pytest
 
+from conn_summary.edge import EdgeView
 from conn_summary.inputs import RecordFilter, normalize
 from conn_summary.model import InputReport
 
@@ -66,9 +67,10 @@ def provenance_counts() -> dict[str, tuple[int, int]]:
 
 
 def norm(paths: Sequence[str], stdin: Optional[bytes] = None,
-         record_filter: Optional[RecordFilter] = None) -> tuple[InputReport, bytes]:
+         record_filter: Optional[RecordFilter] = None,
+         view: Optional[EdgeView] = None) -> tuple[InputReport, bytes]:
     out = io.BytesIO()
-    rep = normalize(list(paths), out, record_filter=record_filter,
+    rep = normalize(list(paths), out, record_filter=record_filter, view=view,
                     stdin=io.BytesIO(stdin) if stdin is not None else None)
     return rep, out.getvalue()
 

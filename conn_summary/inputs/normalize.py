@@ -18,7 +18,6 @@ import calendar
 import codecs
 import json
 import re
-import socket
 import sys
 from collections import Counter
 from typing import BinaryIO, Callable, Iterable, Iterator, Optional, Sequence
@@ -28,6 +27,7 @@ from ..model import FileReport, InputReport, SkipReason
 from .canonical import CANONICAL_HEADER_BYTES
 from .detect import (BRO1, DEFAULT_TSV, Layout, REQUIRED, detect_format, is_plain_header,
                      layout_from_fields, scope_separator)
+from ..edge import EXCLUDED, LOCAL, EdgeView, address_classifier, hidden_by
 from .filters import RecordFilter, compile_filter
 from .source import expand, open_input
 
@@ -157,7 +157,7 @@ def _example(name: str, lineno: int, detail: str) -> str:
 
 class _FileAcct:
     __slots__ = ("name", "compression", "format", "lines", "records", "skipped",
-                 "filtered", "other")
+                 "filtered", "other", "excluded", "internal")
 
     def __init__(self, name: str, compression: str) -> None:
         self.name = name
@@ -168,22 +168,29 @@ class _FileAcct:
         self.skipped = 0
         self.filtered = 0
         self.other = 0
+        self.excluded = 0
+        self.internal = 0
 
 
 class _Sink:
     """Shared state of one normalize() call: output rows, totals, skip reasons."""
 
-    def __init__(self, out: BinaryIO, keep) -> None:
+    def __init__(self, out: BinaryIO, keep: Optional[Callable[[float, bytes, bytes], bool]],
+                 view: Optional[EdgeView] = None) -> None:
         self.out = out
         self.rows: list[bytes] = []
         self.keep = keep
+        self.view = view
+        self.hiding = bool(view and view.drops_anything)   # may the view hide records?
+        self.classify = address_classifier(view)
         self.skips: dict[str, list] = {}
         self.other: Counter = Counter()
         self.other_payload = 0
         self.ipp: Counter = Counter()
         self.first = _INF
         self.last = -_INF
-        self.addr_ok: set = set()
+        # address bytes -> edge.LOCAL/EXCLUDED bits, for valid addresses only
+        self.addr_cls: dict = {}
 
     def flush(self) -> None:
         if self.rows:
@@ -191,18 +198,17 @@ class _Sink:
             self.out.write(b"\n".join(self.rows))
             self.rows.clear()  # in place: the fast loop holds a bound append
 
-    def check_addr(self, a: bytes) -> bool:
-        if a in self.addr_ok:
-            return True
-        try:
-            text = a.decode("ascii")
-            socket.inet_pton(socket.AF_INET6 if ":" in text else socket.AF_INET, text)
-        except (UnicodeDecodeError, OSError, ValueError):
-            return False
-        if len(self.addr_ok) >= _ADDR_CACHE_LIMIT:
-            self.addr_ok.clear()
-        self.addr_ok.add(a)
-        return True
+    def addr_class(self, a: bytes) -> Optional[int]:
+        """The address's edge class (0 when no view applies), None when it is malformed."""
+        got = self.addr_cls.get(a)
+        if got is not None:
+            return got
+        got = self.classify(a)
+        if got is not None:
+            if len(self.addr_cls) >= _ADDR_CACHE_LIMIT:
+                self.addr_cls.clear()
+            self.addr_cls[a] = got
+        return got
 
 
 def _port(v: bytes) -> Optional[bytes]:
@@ -242,8 +248,10 @@ class _Reader:
 
     def accept(self, lineno: int, t: float, ts: bytes, uid: bytes, oh: bytes, op: bytes,
                rh: bytes, rp: bytes, proto: Optional[bytes], ipp: int, sv: bytes, du: bytes,
-               d: float, ob: bytes, rb: bytes, st: bytes) -> None:
-        """A validated record: filter it, count it, write it (engine protocols only)."""
+               d: float, ob: bytes, rb: bytes, st: bytes, co: int, cr: int) -> None:
+        """A validated record: filter it, count it, write it (engine protocols only).
+
+        co/cr are the addresses' edge classes (Sink.addr_class)."""
         sink = self.sink
         keep = sink.keep
         if keep is not None and not keep(t, oh, rh):
@@ -260,13 +268,19 @@ class _Reader:
         # and the fast path must not need the ip_proto column).
         n = 58 if proto == b"icmp" and b":" in oh else _IPP[proto]
         sink.ipp[n] += 1
-        sink.rows.append(b"\t".join((ts, uid, oh, op, rh, rp, proto, sv, du, ob, rb, st)))
-        self.fa.records += 1
         if t < sink.first:
             sink.first = t
         e = t + d
         if e > sink.last:
             sink.last = e
+        why = hidden_by(co, cr) if sink.hiding else None
+        if why == "excluded":
+            self.fa.excluded += 1
+        elif why == "internal":
+            self.fa.internal += 1
+        else:
+            sink.rows.append(b"\t".join((ts, uid, oh, op, rh, rp, proto, sv, du, ob, rb, st)))
+            self.fa.records += 1
 
     # ---- headers --------------------------------------------------------------
     def header(self, line: bytes, lineno: int) -> None:
@@ -365,8 +379,10 @@ class _Reader:
         t, ts = got
         oh = f[ioh]
         rh = f[irh]
-        if not self.sink.check_addr(oh) or not self.sink.check_addr(rh):
-            bad = oh if not self.sink.check_addr(oh) else rh
+        co = self.sink.addr_class(oh)
+        cr = self.sink.addr_class(rh)
+        if co is None or cr is None:
+            bad = oh if co is None else rh
             self.skip(R_ADDR, lineno, repr(bad.decode("utf-8", "replace")))
             return
         op = _port(f[iop]) if iop >= 0 else b"0"
@@ -410,7 +426,7 @@ class _Reader:
             ob = b"-"
         if not rb.isdigit():
             rb = b"-"
-        self.accept(lineno, t, ts, uid, oh, op, rh, rp, proto, ipp, sv, du, d, ob, rb, st)
+        self.accept(lineno, t, ts, uid, oh, op, rh, rp, proto, ipp, sv, du, d, ob, rb, st, co, cr)
 
     # ---- the fast loop for standard Zeek TSV --------------------------------
     def fast(self, lines: list, i: int, base: int, lay: Layout) -> int:
@@ -421,13 +437,14 @@ class _Reader:
         sink = self.sink
         fa = self.fa
         append = sink.rows.append
-        addr_ok = sink.addr_ok
-        check = sink.check_addr
+        cls_get = sink.addr_cls.get
+        addr_class = sink.addr_class
+        hiding = sink.hiding
         ports = _PORTS
         keep = sink.keep
         nrest = lay.nf - 13  # type: ignore[operator]  # tabs after the 12th field
         first, last = sink.first, sink.last
-        nl = nrec = nfilt = 0
+        nl = nrec = nfilt = nexcl = nint = 0
         c_tcp = c_udp = c_icmp = c_icmp6 = 0
         n = len(lines)
         slow = self.line
@@ -454,9 +471,14 @@ class _Reader:
                 except ValueError:
                     slow(line, base + i - 1)
                     continue
-                if (not (0.0 <= t < 1e11) or not ts.replace(b".", b"", 1).isdigit()
-                        or (oh not in addr_ok and not check(oh))
-                        or (rh not in addr_ok and not check(rh))
+                co = cls_get(oh)
+                if co is None:
+                    co = addr_class(oh)
+                cr = cls_get(rh)
+                if cr is None:
+                    cr = addr_class(rh)
+                if (co is None or cr is None
+                        or not (0.0 <= t < 1e11) or not ts.replace(b".", b"", 1).isdigit()
                         or op not in ports or rp not in ports
                         or (pr != tcp and pr != udp and pr != icmp)):
                     slow(line, base + i - 1)
@@ -476,6 +498,28 @@ class _Reader:
                     nl += 1
                     nfilt += 1
                     continue
+                nl += 1
+                if pr == b"tcp":
+                    c_tcp += 1
+                elif pr == b"udp":
+                    c_udp += 1
+                elif b":" in oh:
+                    c_icmp6 += 1
+                else:
+                    c_icmp += 1
+                if t < first:
+                    first = t
+                if t + d > last:
+                    last = t + d
+                if hiding:
+                    # edge.hidden_by, inline: this loop runs once per record.
+                    if (co | cr) & EXCLUDED:
+                        nexcl += 1
+                        continue
+                    if co & cr & LOCAL:
+                        nint += 1
+                        continue
+                nrec += 1
                 if ((ob == dash or ob.isdigit()) and (rb == dash or rb.isdigit())
                         and sv and uid and st and sv != b"(empty)" and uid != b"(empty)"
                         and st != b"(empty)"):
@@ -493,26 +537,13 @@ class _Reader:
                     if not st or st == b"(empty)":
                         st = dash
                     append(b"\t".join((ts, uid, oh, op, rh, rp, pr, sv, du, ob, rb, st)))
-                if pr == b"tcp":
-                    c_tcp += 1
-                elif pr == b"udp":
-                    c_udp += 1
-                elif b":" in oh:
-                    c_icmp6 += 1
-                else:
-                    c_icmp += 1
-                nl += 1
-                nrec += 1
-                if t < first:
-                    first = t
-                t += d
-                if t > last:
-                    last = t
             return i
         finally:
             fa.lines += nl
             fa.records += nrec
             fa.filtered += nfilt
+            fa.excluded += nexcl
+            fa.internal += nint
             ipp = sink.ipp
             if c_tcp:
                 ipp[6] += c_tcp
@@ -611,8 +642,9 @@ class _Reader:
             self.skip(R_ADDR, lineno, repr(oh if not isinstance(oh, str) else rh))
             return
         boh, brh = oh.encode("utf-8", "replace"), rh.encode("utf-8", "replace")
-        if not sink.check_addr(boh) or not sink.check_addr(brh):
-            self.skip(R_ADDR, lineno, repr(oh if not sink.check_addr(boh) else rh))
+        co, cr = sink.addr_class(boh), sink.addr_class(brh)
+        if co is None or cr is None:
+            self.skip(R_ADDR, lineno, repr(oh if co is None else rh))
             return
         bop = b"0" if op is None else _json_port(op)
         brp = _json_port(rp)
@@ -640,7 +672,7 @@ class _Reader:
                 du = b"-"
         self.accept(lineno, t, ts, _json_text(obj.get("uid")), boh, bop, brh, brp, proto, ipp,
                     _json_text(obj.get("service")), du, d, _json_count(obj.get("orig_bytes")),
-                    _json_count(obj.get("resp_bytes")), _json_text(obj.get("conn_state")))
+                    _json_count(obj.get("resp_bytes")), _json_text(obj.get("conn_state")), co, cr)
 
 
 def _json_port(v: object) -> Optional[bytes]:
@@ -821,15 +853,18 @@ def _read_input(sink: _Sink, spec, stdin, progress, files: list) -> None:
 
 
 def normalize(paths: Sequence[str], out: BinaryIO, *, record_filter: Optional[RecordFilter] = None,
-              stdin: Optional[BinaryIO] = None,
+              view: Optional[EdgeView] = None, stdin: Optional[BinaryIO] = None,
               progress: Optional[Callable[[int], None]] = None) -> InputReport:
     """Read every input, write ONE canonical TSV to `out`, and account for every data line.
+
+    With a `view`, records the engine would drop under it (edge.py) are counted as
+    excluded/internal instead of written.
 
     Raises InputError (before writing anything) when an input cannot be opened, and
     while reading for a corrupt/truncated archive or an input that is not a conn log.
     """
     specs = expand(list(paths))
-    sink = _Sink(out, compile_filter(record_filter))
+    sink = _Sink(out, compile_filter(record_filter), view)
     out.write(CANONICAL_HEADER_BYTES)
     files: list[_FileAcct] = []
     for spec in specs:
@@ -846,16 +881,18 @@ def _report(sink: _Sink, files: list) -> InputReport:
     records = sum(f.records for f in files)
     return InputReport(
         files=tuple(FileReport(f.name, f.compression, f.format, f.lines, f.records, f.skipped,
-                               f.filtered, f.other)
+                               f.filtered, f.other, f.excluded, f.internal)
                     for f in files),
         lines=sum(f.lines for f in files),
         records=records,
         filtered=sum(f.filtered for f in files),
+        excluded=sum(f.excluded for f in files),
+        internal=sum(f.internal for f in files),
         skipped=skipped,
         other_protocols=other,
         other_protocols_payload=sink.other_payload,
         ip_protocols=ipp,
-        first_ts=sink.first if records else None,
-        last_ts=sink.last if records else None,
+        first_ts=sink.first if sink.first != _INF else None,
+        last_ts=sink.last if sink.last != -_INF else None,
     )
 

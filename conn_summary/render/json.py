@@ -42,9 +42,11 @@ def inputs_doc(inputs: InputReport) -> dict[str, Any]:
     return {
         "files": [{"name": f.name, "compression": f.compression, "format": f.format,
                    "lines": f.lines, "records": f.records, "skipped": f.skipped,
-                   "filtered": f.filtered, "other": f.other}
+                   "filtered": f.filtered, "other": f.other, "excluded": f.excluded,
+                   "internal": f.internal}
                   for f in inputs.files],
         "totals": {"lines": inputs.lines, "records": inputs.records, "filtered": inputs.filtered,
+                   "excluded": inputs.excluded, "internal": inputs.internal,
                    "skipped": inputs.skipped_total, "other_protocols": inputs.other_total,
                    "other_protocols_payload": inputs.other_protocols_payload,
                    "balanced": inputs.balanced},

@@ -83,6 +83,10 @@ def _accounting(inputs: InputReport) -> Text:
     t.append(" record summarized" if inputs.records == 1 else " records summarized")
     if inputs.filtered:
         t.append(f" · {inputs.filtered:,} filtered")
+    if inputs.internal:
+        t.append(f" · {inputs.internal:,} internal-only (--all shows them)")
+    if inputs.excluded:
+        t.append(f" · {inputs.excluded:,} in excluded nets")
     if inputs.other_total:
         t.append(f" · {inputs.other_total:,} other-protocol")
     if inputs.skipped_total:
