@@ -34,6 +34,7 @@ from typing import Iterable, Mapping, Optional, Sequence
 import sh
 
 from conn_summary.errors import EngineFailedError, EngineMissingError
+from conn_summary.interrupts import Held, hold_signals
 from conn_summary.model import PASS_BYTES, PASS_CONNECTIONS, EngineInfo
 
 ENV_VAR = "CONN_SUMMARY_TRACE_SUMMARY"
@@ -346,9 +347,17 @@ def run_passes(engine: EngineInfo, request: EngineRequest,
     local_file, exclude_file = write_net_files(request)
     env = engine_env(request.utc)
     argvs = {name: build_argv(engine, request, name, local_file, exclude_file) for name in passes}
+    # Ctrl-C/SIGTERM take effect at held.check() below, never inside a fork or sh's locks.
+    with hold_signals() as held:
+        return _run(engine, argvs, env, held)
+
+
+def _run(engine: EngineInfo, argvs: dict[str, list[str]], env: dict[str, str],
+         held: Held) -> dict[str, EngineRun]:
     procs: dict[str, "sh.RunningCommand"] = {}
     try:
         for name, argv in argvs.items():
+            held.check()
             try:
                 procs[name] = _start(argv, env)
             except (OSError, sh.CommandNotFound) as exc:
@@ -359,6 +368,7 @@ def run_passes(engine: EngineInfo, request: EngineRequest,
         # Poll rather than block on one child, so a failure of either is seen at once.
         pending = dict(procs)
         while pending:
+            held.check()
             for name, proc in list(pending.items()):
                 if proc.process.is_alive()[0]:
                     continue

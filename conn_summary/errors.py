@@ -36,6 +36,10 @@ class ConnSummaryError(Exception):
         self.message = message
         self.hint = hint
 
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        # Picklable with its hint: input errors cross from worker processes (parallel.py).
+        return (self.__class__, (self.message, self.hint))
+
 
 class UsageError(ConnSummaryError):
     exit_code = ExitCode.USAGE
@@ -80,3 +84,7 @@ class EngineFailedError(ConnSummaryError):
         self.argv = argv
         self.returncode = returncode
         self.stderr_tail = stderr_tail
+
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        return (self.__class__, (self.message, self.argv, self.returncode, self.stderr_tail,
+                                 self.hint))

@@ -19,6 +19,7 @@ from conn_summary import exact
 from conn_summary.edge import EdgeView
 from conn_summary.errors import EmptyInputError, EngineFailedError, NoConnectionsError
 from conn_summary.inputs import RecordFilter, normalize
+from conn_summary.interrupts import hold_signals
 from conn_summary.model import (PASS_BYTES, PASS_CONNECTIONS, EngineInfo, InputReport,
                                 Summary)
 from conn_summary.parse import parse_report
@@ -125,7 +126,10 @@ def summarize(request: Request, *, engine: Optional[EngineInfo] = None,
     if engine is None:
         engine = find_engine(request.trace_summary)
     # Private to this run (mkdtemp makes it 0700): concurrent runs never share files.
-    workdir = Path(tempfile.mkdtemp(prefix="conn-summary-"))
+    # Creating and removing it happen with Ctrl-C/SIGTERM held, so that an interrupt
+    # can neither land between mkdtemp and the try nor cut the removal short.
+    with hold_signals():
+        workdir = Path(tempfile.mkdtemp(prefix="conn-summary-"))
     try:
         canonical = workdir / "conn.log"
         # Options after "--" may change what the engine keeps: then it alone decides.
@@ -178,4 +182,5 @@ def summarize(request: Request, *, engine: Optional[EngineInfo] = None,
             summary = _with_exact(summary, request, canonical, notes)
         return Outcome(summary=summary, notes=tuple(notes))
     finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        with hold_signals():
+            shutil.rmtree(workdir, ignore_errors=True)

@@ -89,6 +89,57 @@ def test_signal_mid_run(sig: int, code: int, big_log: Path, private_tmp: Path) -
     assert list(private_tmp.iterdir()) == []
 
 
+def _wait_for_reading(tmpdir: Path, proc: subprocess.Popen, limit: float = 60) -> None:
+    """Until the run has written part of its canonical file: the readers are at work."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        for canonical in tmpdir.glob("conn-summary-*/conn.log"):
+            try:
+                if canonical.stat().st_size > 2 << 20:
+                    return
+            except OSError:
+                pass
+        if proc.poll() is not None:
+            pytest.fail("the run ended before it was seen reading")
+        time.sleep(0.01)
+    pytest.fail("the run was never seen reading")
+
+
+@pytest.mark.parametrize("sig,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+@pytest.mark.parametrize("group", [True, False], ids=["group", "process"])
+def test_signal_while_reading(sig: int, code: int, group: bool, big_log: Path,
+                              private_tmp: Path) -> None:
+    """Mid-normalization, with the reading workers busy: same quiet end, nothing left."""
+    proc = _popen([str(big_log)], private_tmp, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    _wait_for_reading(private_tmp, proc)
+    if group:
+        os.killpg(proc.pid, sig)
+    else:
+        os.kill(proc.pid, sig)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == code, err.decode()
+    assert b"Traceback" not in err and out == b""
+    time.sleep(0.2)
+    assert list(private_tmp.iterdir()) == []
+    assert _processes_reading(big_log) == [] and _children_of_run(private_tmp) == []
+
+
+def _processes_reading(log: Path) -> list[str]:
+    """Live processes running conn-summary on `log`: the run itself or its forked workers."""
+    found = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if "conn_summary" in cmdline and str(log) in cmdline and state != "Z":
+            found.append(cmdline)
+    return found
+
+
 def test_stdout_reader_gone(private_tmp: Path) -> None:
     require_shared()
     proc = _popen([str(CASES / "18-exit-status-and-pipes" / "input.log")], private_tmp,

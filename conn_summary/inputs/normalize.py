@@ -18,9 +18,9 @@ import calendar
 import codecs
 import json
 import re
-import sys
 from collections import Counter
-from typing import BinaryIO, Callable, Iterable, Iterator, Optional, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, BinaryIO, Callable, Iterable, Iterator, Optional, Sequence
 
 from ..errors import InputError
 from ..model import FileReport, InputReport, SkipReason
@@ -30,6 +30,9 @@ from .detect import (BRO1, DEFAULT_TSV, Layout, REQUIRED, detect_format, is_plai
 from ..edge import EXCLUDED, LOCAL, EdgeView, address_classifier, hidden_by
 from .filters import RecordFilter, compile_filter
 from .source import expand, open_input
+
+if TYPE_CHECKING:
+    from .parallel import BlockPool
 
 # Skip reasons (stable strings: the CLI and tests print/compare them).
 R_FIELDS = "wrong field count"
@@ -198,6 +201,20 @@ class _Sink:
             self.out.write(b"\n".join(self.rows))
             self.rows.clear()  # in place: the fast loop holds a bound append
 
+    def merge(self, part: "BlockResult") -> None:
+        """Add what a block read elsewhere (parallel.py) contributed, in input order."""
+        self.flush()
+        self.out.write(part.rows)
+        for reason, (count, examples) in part.skips.items():
+            ent = self.skips.setdefault(reason, [0, []])
+            ent[0] += count
+            ent[1].extend(examples[:MAX_EXAMPLES - len(ent[1])])
+        self.other.update(part.other)
+        self.other_payload += part.other_payload
+        self.ipp.update(part.ipp)
+        self.first = min(self.first, part.first)
+        self.last = max(self.last, part.last)
+
     def addr_class(self, a: bytes) -> Optional[int]:
         """The address's edge class (0 when no view applies), None when it is malformed."""
         got = self.addr_cls.get(a)
@@ -235,6 +252,18 @@ class _Reader:
         self.h_names: Optional[list[str]] = None
         self.json_checked = False
         self.json_sep = "."
+
+    # ---- the state a block starts from (parallel.py hands it to a worker) -------
+    def state(self) -> tuple:
+        """Everything earlier lines decided that later lines depend on (comparable)."""
+        return (self.layout, self.h_sep, self.h_unset, self.h_empty,
+                None if self.h_names is None else tuple(self.h_names),
+                self.json_checked, self.json_sep)
+
+    def restore(self, state: tuple) -> None:
+        (self.layout, self.h_sep, self.h_unset, self.h_empty, names, self.json_checked,
+         self.json_sep) = state
+        self.h_names = None if names is None else list(names)
 
     # ---- accounting helpers -------------------------------------------------
     def skip(self, reason: str, lineno: int, detail: str) -> None:
@@ -707,6 +736,56 @@ def _json_count(v: object) -> bytes:
     return b"-"
 
 
+# ---- blocks read apart from the main process (parallel.py) -----------------------
+
+_COUNTS = ("lines", "records", "skipped", "filtered", "other", "excluded", "internal")
+
+
+@dataclass(frozen=True)
+class BlockResult:
+    """What one block of lines contributed: canonical rows, accounting, the state after it."""
+
+    rows: bytes
+    counts: tuple               # _FileAcct deltas, in _COUNTS order
+    skips: dict                 # reason -> [count, examples]
+    other: Counter
+    other_payload: int
+    ipp: Counter
+    first: float
+    last: float
+    state: tuple                # the reader's state after the block
+
+
+def process_detached(sink: _Sink, state: tuple, block: bytes, base: int, name: str,
+                     fmt: str) -> BlockResult:
+    """Read one block from `state` into a private sink (whose out is a BytesIO).
+
+    The sink's address cache is kept between calls; everything else starts empty.
+    """
+    fa = _FileAcct(name, "none")
+    fa.format = fmt
+    reader = _Reader(sink, fa, DEFAULT_TSV)
+    reader.restore(state)
+    sink.skips, sink.other, sink.other_payload, sink.ipp = {}, Counter(), 0, Counter()
+    sink.first, sink.last = _INF, -_INF
+    _process_block(reader, block, base)
+    out = sink.out
+    rows = out.getvalue()  # type: ignore[attr-defined]
+    out.seek(0)
+    out.truncate()
+    return BlockResult(rows, tuple(getattr(fa, c) for c in _COUNTS), sink.skips, sink.other,
+                       sink.other_payload, sink.ipp, sink.first, sink.last, reader.state())
+
+
+def merge_block(reader: _Reader, part: BlockResult) -> None:
+    """Account for a block read elsewhere as if this reader had read it."""
+    reader.sink.merge(part)
+    fa = reader.fa
+    for c, n in zip(_COUNTS, part.counts):
+        setattr(fa, c, getattr(fa, c) + n)
+    reader.restore(part.state)
+
+
 # ---- driving one input ----------------------------------------------------------
 
 def _process_block(reader: _Reader, block: bytes, base: int) -> None:
@@ -814,7 +893,7 @@ def _read_json_array(reader: _Reader, chunks: Iterable[bytes]) -> None:
     reader.sink.flush()
 
 
-def _read_input(sink: _Sink, spec, stdin, progress, files: list) -> None:
+def _read_input(sink: _Sink, spec, stdin, progress, files: list, pool: "BlockPool") -> None:
     import itertools
     opened = open_input(spec, stdin, progress)
     try:
@@ -846,29 +925,33 @@ def _read_input(sink: _Sink, spec, stdin, progress, files: list) -> None:
         if fmt == "json-array":
             _read_json_array(reader, chunks)
             return
-        for block, base in _lines_blocks(chunks):
-            _process_block(reader, block, base)
+        pool.read(reader, _lines_blocks(chunks))
     finally:
         opened.close()
 
 
 def normalize(paths: Sequence[str], out: BinaryIO, *, record_filter: Optional[RecordFilter] = None,
               view: Optional[EdgeView] = None, stdin: Optional[BinaryIO] = None,
-              progress: Optional[Callable[[int], None]] = None) -> InputReport:
+              progress: Optional[Callable[[int], None]] = None,
+              workers: Optional[int] = None) -> InputReport:
     """Read every input, write ONE canonical TSV to `out`, and account for every data line.
 
     With a `view`, records the engine would drop under it (edge.py) are counted as
-    excluded/internal instead of written.
+    excluded/internal instead of written. Large inputs are read by `workers` processes
+    (default: one per core, parallel.py), with the same result as one.
 
     Raises InputError (before writing anything) when an input cannot be opened, and
     while reading for a corrupt/truncated archive or an input that is not a conn log.
     """
+    from .parallel import BlockPool  # it builds on this module
+
     specs = expand(list(paths))
     sink = _Sink(out, compile_filter(record_filter), view)
     out.write(CANONICAL_HEADER_BYTES)
     files: list[_FileAcct] = []
-    for spec in specs:
-        _read_input(sink, spec, stdin, progress, files)
+    with BlockPool(record_filter, view, workers) as pool:
+        for spec in specs:
+            _read_input(sink, spec, stdin, progress, files, pool)
     sink.flush()
     return _report(sink, files)
 
