@@ -146,6 +146,8 @@ class InputReport:
     # ip_protocols above include them: they describe everything that was read.
     excluded: int = 0                                    # an address in --exclude-nets
     internal: int = 0                                    # both addresses local (--external)
+    # Files of a log directory deliberately not read, with why (a compressed copy ...).
+    set_aside: tuple[tuple[str, str], ...] = ()
 
     @property
     def skipped_total(self) -> int:

@@ -39,9 +39,11 @@ def build_request(*, paths: Sequence[str], all_traffic: bool = False, top: Optio
         raise UsageError(f"--intervals: '{intervals}' is not a length",
                          hint="seconds (900), minutes (15m) or hours (1h)")
     port_list = parse_ports(ports) if ports else None
-    record_filter = None
-    if host_nets or since_ts is not None or until_ts is not None:
-        record_filter = RecordFilter(hosts=host_nets, since=since_ts, until=until_ts)
+    # --tcp/--udp go to the engine too; filtering here as well counts what they leave out.
+    record_filter = RecordFilter(hosts=host_nets, since=since_ts, until=until_ts,
+                                 proto="tcp" if tcp else "udp" if udp else None)
+    if not record_filter.active:
+        record_filter = None
     passes = (only,) if only else ALL_PASSES
     options = {
         "all": all_traffic,

@@ -69,7 +69,7 @@ def _examples(examples: tuple[str, ...]) -> str:
 
 def input_notes(report: InputReport) -> list[str]:
     """Stderr notes on what the input layer did not hand to the engine: one line per reason."""
-    notes = []
+    notes = [f"left out {path}: {why}" for path, why in report.set_aside]
     for skip in report.skipped:
         notes.append(f"skipped {skip.count} line{'s' if skip.count != 1 else ''}: {skip.reason}"
                      + (f" (first: {_examples(skip.examples)})" if skip.examples else ""))
@@ -92,7 +92,8 @@ def _check_report(report: InputReport) -> None:
     if readable == 0:
         if report.filtered and not report.skipped_total:
             raise NoConnectionsError(
-                f"no connections left after --host/--since/--until ({report.filtered} filtered out)")
+                f"no connections left after --host/--since/--until/--tcp/--udp "
+                f"({report.filtered} filtered out)")
         worst = max(report.skipped, key=lambda s: s.count)
         example = f"; e.g. {worst.examples[0]}" if worst.examples else ""
         raise NoConnectionsError(

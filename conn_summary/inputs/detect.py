@@ -15,10 +15,36 @@ from dataclasses import dataclass
 from typing import Optional, Sequence
 
 from ..errors import InputError
+from ..protocols import CONN_STATES
 from .canonical import CANONICAL_FIELDS
 
 # Needed to place a connection; the rest default to unset (id.orig_p to 0).
 REQUIRED = ("ts", "id.orig_h", "id.resp_h", "id.resp_p", "proto")
+
+# Fields only a conn log has: other logs with addresses, ports and proto (dns.log,
+# weird.log...) have none of them. A header that does not say ``#path conn`` must
+# show one of these to be read as a conn log.
+CONN_FIELDS = ("conn_state", "history", "duration", "orig_bytes", "resp_bytes", "orig_pkts",
+               "resp_pkts", "missed_bytes", "service", "local_orig", "local_resp")
+
+# A conn log's #path: "conn", or conn with a suffix ("conn_eth0", "conn-2024...").
+# Other paths that start with "conn" ("conntimelast" in Zeek's own tests) are read when
+# their fields are a conn log's; any other #path is not a conn log.
+_CONN_PATH = re.compile(r"^conn(?:[^A-Za-z0-9].*)?$")
+
+
+def is_conn_path(path: str) -> bool:
+    """Says outright that this is a conn log."""
+    return bool(_CONN_PATH.match(path))
+
+
+def may_be_conn_path(path: str) -> bool:
+    """Could be a conn log, if the fields agree."""
+    return path.startswith("conn")
+
+
+def has_conn_fields(names: Sequence[str]) -> bool:
+    return any(f in names for f in CONN_FIELDS)
 
 _SCOPE_RE = re.compile(r"^id(.+?)orig_h$")
 
@@ -104,18 +130,43 @@ def detect_format(first: bytes, name: str, lineno: int) -> str:
         return "zeek-json"
     if c == b"[":
         return "json-array"
+    if first.startswith(_PCAP_MAGIC):
+        raise InputError(f"{name}: not a conn log: a packet capture (pcap)",
+                         "run Zeek on it first (zeek -r FILE), then summarize the conn.log it writes")
     text = first.decode("utf-8", "replace")
     if "\t" in text:
         f = text.split("\t")
         if is_plain_header(f):
             return "zeek-tsv-plain-header"
-        if len(f) >= 12 and valid_address(f[2]) and valid_address(f[4]):
+        if _headerless_conn_row(f):
             return "headerless-tsv"
     sp = text.split()
     if len(sp) >= 11 and valid_address(sp[2]) and valid_address(sp[3]):
         return "bro1"
-    shown = text.strip()[:60]
     raise InputError(
         f"{name}:{lineno}: not a conn log: no Zeek header, JSON record or conn record "
-        f"(starts {shown!r})",
+        f"(starts {_shown(first)})",
         "give a Zeek conn.log (TSV or JSON, optionally compressed)")
+
+
+_PCAP_MAGIC = (b"\xd4\xc3\xb2\xa1", b"\xa1\xb2\xc3\xd4", b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d",
+               b"\x0a\x0d\x0d\x0a")
+
+
+def _shown(first: bytes) -> str:
+    """The start of a line for a message: quoted text, or hex bytes when it is binary."""
+    head = first[:60]
+    text = head.decode("utf-8", "replace").strip()
+    if "\ufffd" in text or any(ord(c) < 32 and c != "\t" for c in text):
+        return "binary data: " + head[:16].hex(" ")
+    return repr(text)
+
+
+def _headerless_conn_row(f: Sequence[str]) -> bool:
+    """A headerless line in Zeek's default conn order (addresses at 2 and 4, byte counts
+    at 9 and 10, a conn state at 11), not another log's row that happens to hold addresses."""
+    if len(f) < 12 or not (valid_address(f[2]) and valid_address(f[4])):
+        return False
+    counts_ok = all(v == "-" or v.isdigit() for v in (f[9], f[10]))
+    state = f[11].strip()
+    return counts_ok and (state in CONN_STATES or state == "-")

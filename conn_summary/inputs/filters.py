@@ -1,8 +1,10 @@
-"""RecordFilter: which records the user asked for (--host/--since/--until).
+"""RecordFilter: which records the user asked for (--host/--since/--until, --tcp/--udp).
 
 Owns the filter's meaning: one host/CIDR keeps connections with either endpoint in
 it; several keep only connections *between* two different ones (either direction).
 Time keeps ``since <= ts < until`` on the connection's start time (epoch seconds).
+A transport keeps only connections of that protocol (trace-summary's -t/-u, applied
+here too so that what they leave out is counted as filtered, other IP protocols included).
 Compiled once into a closure over byte addresses, cached per address, because it
 runs once per record.
 """
@@ -24,17 +26,21 @@ class RecordFilter:
     hosts: tuple = ()                 # tuple[IPv4Network | IPv6Network, ...]
     since: Optional[float] = None
     until: Optional[float] = None
+    proto: Optional[str] = None       # "tcp" | "udp": only that transport
 
     @property
     def active(self) -> bool:
-        return bool(self.hosts) or self.since is not None or self.until is not None
+        return (bool(self.hosts) or self.since is not None or self.until is not None
+                or self.proto is not None)
 
 
-MatchFn = Callable[[float, bytes, bytes], bool]
+# keep(ts, orig_h, resp_h, proto) -> bool; proto is the engine's spelling (b"tcp"...),
+# None for a transport the engine cannot read.
+MatchFn = Callable[[float, bytes, bytes, Optional[bytes]], bool]
 
 
 def compile_filter(rf: Optional[RecordFilter]) -> Optional[MatchFn]:
-    """Return keep(ts, orig_h, resp_h) -> bool, or None when nothing is filtered."""
+    """Return keep(ts, orig_h, resp_h, proto) -> bool, or None when nothing is filtered."""
     if rf is None or not rf.active:
         return None
     nets = []
@@ -44,6 +50,7 @@ def compile_filter(rf: Optional[RecordFilter]) -> Optional[MatchFn]:
         nets.append((net.version, int(net.network_address), int(net.netmask)))
     since = rf.since
     until = rf.until
+    want = rf.proto.encode() if rf.proto else None
     cache: dict = {}
 
     def member(addr: bytes) -> frozenset:
@@ -69,7 +76,9 @@ def compile_filter(rf: Optional[RecordFilter]) -> Optional[MatchFn]:
 
     single = len(nets) == 1
 
-    def keep(ts: float, orig: bytes, resp: bytes) -> bool:
+    def keep(ts: float, orig: bytes, resp: bytes, proto: Optional[bytes]) -> bool:
+        if want is not None and proto != want:
+            return False
         if since is not None and ts < since:
             return False
         if until is not None and ts >= until:

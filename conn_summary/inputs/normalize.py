@@ -19,16 +19,17 @@ import codecs
 import json
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, BinaryIO, Callable, Iterable, Iterator, Optional, Sequence
 
 from ..errors import InputError
 from ..model import FileReport, InputReport, SkipReason
 from .canonical import CANONICAL_HEADER_BYTES
-from .detect import (BRO1, DEFAULT_TSV, Layout, REQUIRED, detect_format, is_plain_header,
-                     layout_from_fields, scope_separator)
+from .detect import (BRO1, CONN_FIELDS, DEFAULT_TSV, Layout, REQUIRED, detect_format,
+                     has_conn_fields, is_conn_path, is_plain_header, layout_from_fields,
+                     may_be_conn_path, scope_separator)
 from ..edge import EXCLUDED, LOCAL, EdgeView, address_classifier, hidden_by
-from .filters import RecordFilter, compile_filter
+from .filters import MatchFn, RecordFilter, compile_filter
 from .source import expand, open_input
 
 if TYPE_CHECKING:
@@ -45,7 +46,11 @@ R_NOTCONN = "not a conn record"
 MAX_EXAMPLES = 3
 _INF = float("inf")
 _ADDR_CACHE_LIMIT = 200_000      # bounded: memory stays flat on huge inputs
-_MILLIS = 1e11            # epoch values above this are milliseconds (year 5138 in seconds)
+# Times the engine can print: from 1970 (it drops earlier ones: its --min-time is 0) to
+# before 1e11 s (year 5138; it crashes on 1e20 and misprints beyond year 9999). A number
+# at or above 1e11 is read as milliseconds (Zeek's JSON::TS_MILLIS), and must then land
+# in the same range: anything else is a bad timestamp, never a year 56302.
+MAX_EPOCH = 1e11
 
 # Every valid port spelled canonically: one set lookup validates the common case.
 _PORTS = frozenset(str(i).encode() for i in range(65536))
@@ -93,7 +98,35 @@ def _iso_epoch(text: str) -> Optional[tuple[float, bytes]]:
     secs += micros // 1_000_000
     micros %= 1_000_000
     text_out = b"%d.%06d" % (secs, micros)
-    return secs + micros / 1e6, text_out
+    t = secs + micros / 1e6
+    if not 0 <= t < MAX_EPOCH:
+        return None
+    return t, text_out
+
+
+def _seconds(t: float) -> Optional[float]:
+    """A numeric ts in seconds or milliseconds -> seconds; None when out of range (or NaN)."""
+    if not t >= 0:          # negative, or NaN
+        return None
+    if t >= MAX_EPOCH:
+        t /= 1000.0
+        if t >= MAX_EPOCH:  # also +inf
+            return None
+    return t
+
+
+def duration_in_range(du: bytes, t: float) -> tuple[bytes, float]:
+    """(duration text, seconds) for a row starting at t; "-" and 0.0 when unreadable, negative,
+    or ending past MAX_EPOCH: as the engine does with a duration it cannot read."""
+    if du == b"-":
+        return du, 0.0
+    try:
+        d = float(du)
+    except ValueError:
+        return b"-", 0.0
+    if not (d >= 0 and t + d < MAX_EPOCH):   # NaN fails too
+        return b"-", 0.0
+    return du, d
 
 
 def ts_from_text(raw: bytes) -> Optional[tuple[float, bytes]]:
@@ -110,14 +143,12 @@ def ts_from_text(raw: bytes) -> Optional[tuple[float, bytes]]:
         except ValueError:
             return None
         return got
-    if t != t or t in (_INF, -_INF):
+    secs = _seconds(t)
+    if secs is None:
         return None
-    if t > _MILLIS:
-        t /= 1000.0
-        return t, _fmt(t)
-    if _PLAIN_RE.match(raw.decode("ascii", "replace")) and t >= 0:
+    if secs == t and _PLAIN_RE.match(raw.decode("ascii", "replace")):
         return t, raw
-    return t, _fmt(t)
+    return secs, _fmt(secs)
 
 
 def ts_from_json(v: object) -> Optional[tuple[float, bytes]]:
@@ -136,11 +167,10 @@ def ts_from_json(v: object) -> Optional[tuple[float, bytes]]:
             return got
     else:
         return None
-    if t != t or t in (_INF, -_INF):
+    secs = _seconds(t)
+    if secs is None:
         return None
-    if t > _MILLIS:
-        t /= 1000.0
-    return t, _fmt(t)
+    return secs, _fmt(secs)
 
 
 def _clean(v: bytes) -> bytes:
@@ -178,7 +208,7 @@ class _FileAcct:
 class _Sink:
     """Shared state of one normalize() call: output rows, totals, skip reasons."""
 
-    def __init__(self, out: BinaryIO, keep: Optional[Callable[[float, bytes, bytes], bool]],
+    def __init__(self, out: BinaryIO, keep: Optional[MatchFn],
                  view: Optional[EdgeView] = None) -> None:
         self.out = out
         self.rows: list[bytes] = []
@@ -250,6 +280,7 @@ class _Reader:
         self.h_unset = b"-"
         self.h_empty = b"(empty)"
         self.h_names: Optional[list[str]] = None
+        self.h_path: Optional[str] = None        # this header block's #path, if it has one
         self.json_checked = False
         self.json_sep = "."
 
@@ -257,12 +288,12 @@ class _Reader:
     def state(self) -> tuple:
         """Everything earlier lines decided that later lines depend on (comparable)."""
         return (self.layout, self.h_sep, self.h_unset, self.h_empty,
-                None if self.h_names is None else tuple(self.h_names),
+                None if self.h_names is None else tuple(self.h_names), self.h_path,
                 self.json_checked, self.json_sep)
 
     def restore(self, state: tuple) -> None:
-        (self.layout, self.h_sep, self.h_unset, self.h_empty, names, self.json_checked,
-         self.json_sep) = state
+        (self.layout, self.h_sep, self.h_unset, self.h_empty, names, self.h_path,
+         self.json_checked, self.json_sep) = state
         self.h_names = None if names is None else list(names)
 
     # ---- accounting helpers -------------------------------------------------
@@ -280,33 +311,32 @@ class _Reader:
                d: float, ob: bytes, rb: bytes, st: bytes, co: int, cr: int) -> None:
         """A validated record: filter it, count it, write it (engine protocols only).
 
-        co/cr are the addresses' edge classes (Sink.addr_class)."""
+        proto is the engine's spelling, None for a transport it cannot read (ipp then
+        holds ip_proto, -1 when unknown); co/cr are the addresses' edge classes."""
         sink = self.sink
         keep = sink.keep
-        if keep is not None and not keep(t, oh, rh):
+        if keep is not None and not keep(t, oh, rh, proto):
             self.fa.filtered += 1
-            return
-        if proto is None:
-            # The engine cannot read it (unknown_transport, gre, ...): count, never write.
-            sink.other[ipp] += 1
-            sink.ipp[ipp] += 1
-            sink.other_payload += (int(ob) if ob.isdigit() else 0) + (int(rb) if rb.isdigit() else 0)
-            self.fa.other += 1
             return
         # For engine protocols the transport decides the number (ip_proto agrees in real logs,
         # and the fast path must not need the ip_proto column).
-        n = 58 if proto == b"icmp" and b":" in oh else _IPP[proto]
-        sink.ipp[n] += 1
+        if proto is not None:
+            ipp = 58 if proto == b"icmp" and b":" in oh else _IPP[proto]
+        sink.ipp[ipp] += 1
         if t < sink.first:
             sink.first = t
-        e = t + d
-        if e > sink.last:
-            sink.last = e
+        if t + d > sink.last:
+            sink.last = t + d
         why = hidden_by(co, cr) if sink.hiding else None
         if why == "excluded":
             self.fa.excluded += 1
         elif why == "internal":
             self.fa.internal += 1
+        elif proto is None:
+            # The engine cannot read it (unknown_transport, gre, ...): count, never write.
+            sink.other[ipp] += 1
+            sink.other_payload += (int(ob) if ob.isdigit() else 0) + (int(rb) if rb.isdigit() else 0)
+            self.fa.other += 1
         else:
             sink.rows.append(b"\t".join((ts, uid, oh, op, rh, rp, proto, sv, du, ob, rb, st)))
             self.fa.records += 1
@@ -323,6 +353,7 @@ class _Reader:
                 if val:
                     self.h_sep = val.encode("utf-8", "replace")
             self.h_unset, self.h_empty, self.h_names = b"-", b"(empty)", None
+            self.h_path = None
             return
         sep = self.h_sep.decode("utf-8", "replace")
         body = text[1:]
@@ -334,7 +365,8 @@ class _Reader:
             self.h_empty = val.encode("utf-8", "replace")
             self._rebuild(lineno)
         elif key == "path":
-            if not val.startswith("conn"):
+            self.h_path = val
+            if not may_be_conn_path(val):
                 raise InputError(
                     f"{self.name}:{lineno}: not a conn log: #path is {val!r}",
                     "conn-summary reads Zeek conn logs (#path conn)")
@@ -359,6 +391,12 @@ class _Reader:
             raise InputError(
                 f"{self.name}:{lineno}: not a conn log: #fields lacks {', '.join(missing)}",
                 "a conn log needs ts, id.orig_h, id.resp_h, id.resp_p and proto")
+        if not (self.h_path and is_conn_path(self.h_path)) and not has_conn_fields(self.h_names):
+            # Without "#path conn", addresses, ports and proto are not enough (dns.log has them).
+            raise InputError(
+                f"{self.name}:{lineno}: not a conn log: the fields have none of a conn log's own "
+                f"({', '.join(CONN_FIELDS[:5])}, ...)",
+                "conn-summary reads Zeek conn logs")
         self.layout = lay
 
     def plain_header(self, line: bytes, lineno: int) -> bool:
@@ -440,15 +478,7 @@ class _Reader:
         uid = txt(iuid)
         sv = txt(isv)
         st = txt(ist)
-        du = txt(idu)
-        d = 0.0
-        if du != b"-":
-            try:
-                d = float(du)
-                if d != d or d in (_INF, -_INF):
-                    du, d = b"-", 0.0
-            except ValueError:
-                du = b"-"
+        du, d = duration_in_range(txt(idu), t)
         ob = f[iob] if iob >= 0 else b"-"
         rb = f[irb] if irb >= 0 else b"-"
         if not ob.isdigit():
@@ -477,7 +507,7 @@ class _Reader:
         c_tcp = c_udp = c_icmp = c_icmp6 = 0
         n = len(lines)
         slow = self.line
-        inf, ninf = _INF, -_INF
+        max_epoch = MAX_EPOCH
         tcp, udp, icmp, dash = b"tcp", b"udp", b"icmp", b"-"
         try:
             while i < n:
@@ -507,7 +537,7 @@ class _Reader:
                 if cr is None:
                     cr = addr_class(rh)
                 if (co is None or cr is None
-                        or not (0.0 <= t < 1e11) or not ts.replace(b".", b"", 1).isdigit()
+                        or not (0.0 <= t < max_epoch) or not ts.replace(b".", b"", 1).isdigit()
                         or op not in ports or rp not in ports
                         or (pr != tcp and pr != udp and pr != icmp)):
                     slow(line, base + i - 1)
@@ -520,10 +550,10 @@ class _Reader:
                     except ValueError:
                         slow(line, base + i - 1)
                         continue
-                    if d != d or d == inf or d == ninf:
+                    if not (d >= 0 and t + d < max_epoch):   # NaN fails too
                         slow(line, base + i - 1)
                         continue
-                if keep is not None and not keep(t, oh, rh):
+                if keep is not None and not keep(t, oh, rh, pr):
                     nl += 1
                     nfilt += 1
                     continue
@@ -601,7 +631,7 @@ class _Reader:
     def _json_check(self, obj: dict, lineno: int) -> None:
         """The first JSON object of an input decides whether it is a conn log at all."""
         path = obj.get("_path")
-        if isinstance(path, str) and not path.startswith("conn"):
+        if isinstance(path, str) and not may_be_conn_path(path):
             raise InputError(f"{self.name}:{lineno}: not a conn log: _path is {path!r}",
                              "conn-summary reads Zeek conn logs")
         keys = list(obj.keys())
@@ -622,9 +652,7 @@ class _Reader:
             raise InputError(
                 f"{self.name}:{lineno}: not a conn log: JSON record lacks {', '.join(missing)}",
                 "a conn log needs ts, id.orig_h, id.resp_h, id.resp_p and proto")
-        conn_keys = ("conn_state", "history", "duration", "orig_bytes", "resp_bytes",
-                     "orig_pkts", "missed_bytes", "service", "local_orig")
-        if not any(k in obj for k in conn_keys):
+        if not has_conn_fields(obj):
             raise InputError(
                 f"{self.name}:{lineno}: not a conn log: JSON record has no conn fields "
                 f"(conn_state, history, duration, bytes ...)",
@@ -690,15 +718,7 @@ class _Reader:
                 ipp = v
             elif isinstance(v, str) and v.isdigit():
                 ipp = int(v)
-        du = _json_text(obj.get("duration"))
-        d = 0.0
-        if du != b"-":
-            try:
-                d = float(du)
-                if d != d or d in (_INF, -_INF):
-                    du, d = b"-", 0.0
-            except ValueError:
-                du = b"-"
+        du, d = duration_in_range(_json_text(obj.get("duration")), t)
         self.accept(lineno, t, ts, _json_text(obj.get("uid")), boh, bop, brh, brp, proto, ipp,
                     _json_text(obj.get("service")), du, d, _json_count(obj.get("orig_bytes")),
                     _json_count(obj.get("resp_bytes")), _json_text(obj.get("conn_state")), co, cr)
@@ -945,15 +965,15 @@ def normalize(paths: Sequence[str], out: BinaryIO, *, record_filter: Optional[Re
     """
     from .parallel import BlockPool  # it builds on this module
 
-    specs = expand(list(paths))
+    inputs = expand(list(paths))
     sink = _Sink(out, compile_filter(record_filter), view)
     out.write(CANONICAL_HEADER_BYTES)
     files: list[_FileAcct] = []
     with BlockPool(record_filter, view, workers) as pool:
-        for spec in specs:
+        for spec in inputs.specs:
             _read_input(sink, spec, stdin, progress, files, pool)
     sink.flush()
-    return _report(sink, files)
+    return replace(_report(sink, files), set_aside=inputs.set_aside)
 
 
 def _report(sink: _Sink, files: list) -> InputReport:

@@ -14,6 +14,8 @@ import gzip
 import io
 import lzma
 import os
+import re
+import stat
 import zlib
 from dataclasses import dataclass
 from typing import BinaryIO, Callable, Iterator, Optional, Sequence
@@ -54,42 +56,90 @@ class InputSpec:
     name: str
 
 
+# In a log directory: conn.log, zeekctl's conn.HH:MM:SS-HH:MM:SS.log.gz, conn_eth0.log ...
+# Not conn-summary.*.log.gz (zeekctl's trace-summary reports, kept beside the logs), not
+# conn.log.bak or conn.log~, and not conn_long logs: their interim records of long
+# connections would count those connections twice.
+_CONN_LOG_NAME = re.compile(r"^conn(?:[._].*)?\.log(?:\.(?:gz|bz2|xz|zst))?$")
+_COMPRESSED_SUFFIX = re.compile(r"\.(?:gz|bz2|xz|zst)$")
+
+
 def is_conn_log_name(basename: str) -> bool:
-    return basename.startswith("conn.") or basename.startswith("conn_")
+    return bool(_CONN_LOG_NAME.match(basename)) and not basename.startswith("conn_long")
 
 
-def expand(paths: Sequence[str]) -> list[InputSpec]:
+@dataclass(frozen=True)
+class Expanded:
+    """The inputs to read, in order, and files of a directory deliberately not read."""
+
+    specs: tuple[InputSpec, ...]
+    set_aside: tuple[tuple[str, str], ...]   # (path, why)
+
+
+def _directory_logs(directory: str) -> tuple[list[str], list[tuple[str, str]]]:
+    found: list[str] = []
+    for root, dirs, files in os.walk(directory):
+        dirs.sort()
+        found.extend(os.path.join(root, f) for f in files if is_conn_log_name(f))
+    found.sort()
+    # conn.log next to conn.log.gz: one log twice; read the plain one.
+    present = set(found)
+    keep, aside = [], []
+    for f in found:
+        plain = _COMPRESSED_SUFFIX.sub("", f)
+        if plain != f and plain in present:
+            aside.append((f, f"a compressed copy of {os.path.basename(plain)}, which is read"))
+        else:
+            keep.append(f)
+    return keep, aside
+
+
+def expand(paths: Sequence[str]) -> Expanded:
     """Resolve paths to inputs and check each can be opened, before any output.
 
     Directories contribute their conn logs (recursively) sorted by path, which is
     time order for zeekctl's ``YYYY-MM-DD/conn.HH:MM:SS-HH:MM:SS.log.gz`` names.
     """
     specs: list[InputSpec] = []
+    aside: list[tuple[str, str]] = []
     for p in paths:
         if p == "-":
             specs.append(InputSpec("-"))
             continue
         if os.path.isdir(p):
-            found: list[str] = []
-            for root, dirs, files in os.walk(p):
-                dirs.sort()
-                for f in files:
-                    if is_conn_log_name(f):
-                        found.append(os.path.join(root, f))
+            found, skipped = _directory_logs(p)
             if not found:
                 raise InputError(f"{p}: directory holds no conn logs",
-                                 "expected files named conn.log, conn.*.log.gz or conn_*")
-            found.sort()
+                                 "expected files named conn.log, conn.*.log.gz or conn_*.log")
             for f in found:
                 _check_readable(f)
                 specs.append(InputSpec(f))
+            aside.extend(skipped)
             continue
         _check_readable(p)
         specs.append(InputSpec(p))
-    return specs
+    return Expanded(tuple(specs), tuple(aside))
 
 
 def _check_readable(path: str) -> None:
+    """Fail early, before any output, for a path that cannot be read.
+
+    Only a regular file is opened (and read from) here: a FIFO, /dev/stdin or a
+    process substitution (/dev/fd/N) can be read once only, so for those the one
+    real open is open_input's, and a check here would eat their first bytes.
+    """
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file", "check the path") from None
+    except PermissionError:
+        raise InputError(f"{path}: permission denied", "check the file's permissions") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(st.st_mode):
+        if not os.access(path, os.R_OK):
+            raise InputError(f"{path}: permission denied", "check the file's permissions")
+        return
     try:
         with open(path, "rb") as fh:
             fh.read(1)

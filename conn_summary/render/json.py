@@ -52,6 +52,7 @@ def inputs_doc(inputs: InputReport) -> dict[str, Any]:
                    "balanced": inputs.balanced},
         "skipped": [{"reason": s.reason, "count": s.count, "examples": list(s.examples)}
                     for s in inputs.skipped],
+        "set_aside": [{"name": name, "reason": why} for name, why in inputs.set_aside],
         "other_protocols": _proto_rows(inputs.other_protocols),
         "ip_protocols": _proto_rows(inputs.ip_protocols),
         "time_range": time_range(inputs.first_ts, inputs.last_ts),
