@@ -42,7 +42,8 @@ OUT = ROOT / "bench-out"
 PY = ROOT / ".venv" / "bin" / "python"
 CS = ROOT / ".venv" / "bin" / "conn-summary"
 ENGINE = ROOT / "vendor" / "trace-summary" / "bin" / "trace-summary"
-ANCHOR = Path(os.environ.get("CONN_SUMMARY_ANCHOR", "/work/shared/tools/tht_like.sh"))
+ANCHOR = Path(os.environ.get("CONN_SUMMARY_ANCHOR",
+                             str(ROOT.parent / "shared" / "tools" / "tht_like.sh")))
 PAGE = os.sysconf("SC_PAGE_SIZE")
 POLL_S = 0.02
 
@@ -119,8 +120,25 @@ def _hwm(pid: int) -> int:
     return 0
 
 
-def tree_rss(root: int) -> int:
-    """Sum of current RSS of ``root`` and all its descendants (ppid links in /proc)."""
+def _pss(pid: int) -> int:
+    """Proportional set size of one process in bytes (shared pages split among sharers)."""
+    try:
+        with open("/proc/%d/smaps_rollup" % pid, "rb") as f:
+            for line in f:
+                if line.startswith(b"Pss:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def tree_memory(root: int) -> Tuple[int, int]:
+    """(RSS sum, PSS sum) of ``root`` and all its descendants (ppid links in /proc).
+
+    The RSS sum counts a page shared by n processes n times (the Python binary and
+    libraries of every interpreter, the pages forked workers share with their parent);
+    the PSS sum counts it once: the memory the tree really takes.
+    """
     kids: Dict[int, List[int]] = {}
     rss: Dict[int, int] = {}
     for name in os.listdir("/proc"):
@@ -129,12 +147,14 @@ def tree_rss(root: int) -> int:
             if st:
                 kids.setdefault(st[0], []).append(int(name))
                 rss[int(name)] = st[1]
-    total, todo = 0, [root]
+    total_rss = total_pss = 0
+    todo = [root]
     while todo:
         p = todo.pop()
-        total += rss.get(p, 0)
+        total_rss += rss.get(p, 0)
+        total_pss += _pss(p)
         todo.extend(kids.get(p, ()))
-    return total
+    return total_rss, total_pss
 
 
 @dataclass
@@ -144,6 +164,7 @@ class Run:
     wall_s: float
     cpu_s: float
     tree_rss: int
+    tree_pss: int
     own_rss: int
     rc: int
     out_sha256: str
@@ -154,7 +175,7 @@ def measure(tool: str, rnd: int, argv: Sequence[str], stdin: Optional[Path], out
             err: Path) -> Run:
     """Run argv once; wall, tree CPU (RUSAGE_CHILDREN delta), tree and own peak RSS."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    peak = {"tree": 0, "own": 0}
+    peak = {"tree": 0, "pss": 0, "own": 0}
     with open(out, "wb") as fo, open(err, "wb") as fe, \
             (open(stdin, "rb") if stdin else open(os.devnull, "rb")) as fi:
         t0 = time.perf_counter()
@@ -165,7 +186,9 @@ def measure(tool: str, rnd: int, argv: Sequence[str], stdin: Optional[Path], out
             # A thread, so the wait() below reaps the child the moment it exits and
             # the wall time does not include a polling interval.
             while not done.is_set():
-                peak["tree"] = max(peak["tree"], tree_rss(proc.pid))
+                rss, pss = tree_memory(proc.pid)
+                peak["tree"] = max(peak["tree"], rss)
+                peak["pss"] = max(peak["pss"], pss)
                 peak["own"] = max(peak["own"], _hwm(proc.pid))
                 done.wait(POLL_S)
 
@@ -179,7 +202,7 @@ def measure(tool: str, rnd: int, argv: Sequence[str], stdin: Optional[Path], out
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     with open(err, "rb") as fe:
         nerr = sum(1 for _ in fe)
-    return Run(tool, rnd, wall, cpu, peak["tree"], peak["own"], rc,
+    return Run(tool, rnd, wall, cpu, peak["tree"], peak["pss"], peak["own"], rc,
                hashlib.sha256(out.read_bytes()).hexdigest(), nerr)
 
 
@@ -249,18 +272,20 @@ def summarize(res: InputResult) -> None:
             "wall_s": statistics.median(r.wall_s for r in ok),
             "cpu_s": statistics.median(r.cpu_s for r in ok),
             "tree_rss": max(r.tree_rss for r in ok),
+            "tree_pss": max(r.tree_pss for r in ok),
             "own_rss": max(r.own_rss for r in ok),
         }
     a = res.medians.get("anchor")
     for t in ("cs-file", "cs-stdin"):
         m = res.medians.get(t)
         if a and m:
-            res.ratios[t] = {k: m[k] / a[k] for k in ("wall_s", "cpu_s", "tree_rss") if a[k]}
+            res.ratios[t] = {k: m[k] / a[k] for k in ("wall_s", "cpu_s", "tree_rss", "tree_pss")
+                             if a[k]}
 
 
 def print_table(results: List[InputResult]) -> None:
-    hdr = "%-30s %-9s %9s %9s %10s %9s  %s" % (
-        "input", "tool", "wall", "cpu", "tree RSS", "own RSS", "output vs anchor")
+    hdr = "%-30s %-9s %9s %9s %10s %10s %9s  %s" % (
+        "input", "tool", "wall", "cpu", "tree RSS", "tree PSS", "own RSS", "output vs anchor")
     print(hdr)
     print("-" * len(hdr))
     for res in results:
@@ -283,12 +308,13 @@ def print_table(results: List[InputResult]) -> None:
                     note += "; identical with anchor's local nets"
                 elif res.control_identical is False:
                     note += "; differs even with anchor's local nets"
-            print("%-30s %-9s %8.2fs %8.2fs %10s %9s  %s" % (
-                res.input, t, m["wall_s"], m["cpu_s"], _mib(m["tree_rss"]),
+            print("%-30s %-9s %8.2fs %8.2fs %10s %10s %9s  %s" % (
+                res.input, t, m["wall_s"], m["cpu_s"], _mib(m["tree_rss"]), _mib(m["tree_pss"]),
                 _mib(m["own_rss"]) if t != "anchor" else "-", note))
         for t, r in res.ratios.items():
-            print("%-30s %-9s %8.2fx %8.2fx %9.2fx  (%s / anchor)" % (
-                "", "ratio", r.get("wall_s", 0), r.get("cpu_s", 0), r.get("tree_rss", 0), t))
+            print("%-30s %-9s %8.2fx %8.2fx %9.2fx %9.2fx  (%s / anchor)" % (
+                "", "ratio", r.get("wall_s", 0), r.get("cpu_s", 0), r.get("tree_rss", 0),
+                r.get("tree_pss", 0), t))
         print()
 
 
@@ -362,6 +388,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     wrapper = anchor_wrapper()
 
     started = _dt.datetime.now()
+    # Shared machines are noisy: say how busy this one was when the run began.
+    load_before = os.getloadavg()
+    print("load average before the run: %.2f %.2f %.2f (%d cores)" % (load_before + (os.cpu_count() or 0,)),
+          file=sys.stderr)
     results: List[InputResult] = []
     for size in sizes:
         for fmt, gz in kinds:
@@ -392,7 +422,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         "started": started.isoformat(timespec="seconds"),
         "git": rev,
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
-                    "python": platform.python_version()},
+                    "python": platform.python_version(), "load_before": list(load_before)},
         "rounds": rounds,
         "generator": _generator_key(),
         "anchor": str(ANCHOR),

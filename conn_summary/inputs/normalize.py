@@ -53,7 +53,6 @@ _ADDR_CACHE_LIMIT = 200_000      # bounded: memory stays flat on huge inputs
 MAX_EPOCH = 1e11
 
 # Every valid port spelled canonically: one set lookup validates the common case.
-_PORTS = frozenset(str(i).encode() for i in range(65536))
 _ENGINE_PROTOS = {b"tcp": b"tcp", b"udp": b"udp", b"icmp": b"icmp",
                   # Bro 1.x single-letter spellings the engine also accepts.
                   b"t": b"tcp", b"u": b"udp", b"i": b"icmp"}
@@ -224,6 +223,7 @@ class _Sink:
         self.last = -_INF
         # address bytes -> edge.LOCAL/EXCLUDED bits, for valid addresses only
         self.addr_cls: dict = {}
+        self.ports_ok: set = set()     # well-formed port fields seen (the fast loop's cache)
 
     def flush(self) -> None:
         if self.rows:
@@ -258,8 +258,13 @@ class _Sink:
         return got
 
 
+def is_canonical_port(v: bytes) -> bool:
+    """0..65535 written as the engine's int() and our rows spell it (no sign, no leading 0)."""
+    return v.isdigit() and len(v) <= 5 and int(v) <= 65535 and (v[0] != 48 or len(v) == 1)
+
+
 def _port(v: bytes) -> Optional[bytes]:
-    if v in _PORTS:
+    if is_canonical_port(v):
         return v
     v = v.strip()
     if v.isdigit() and int(v) <= 65535:
@@ -499,7 +504,11 @@ class _Reader:
         cls_get = sink.addr_cls.get
         addr_class = sink.addr_class
         hiding = sink.hiding
-        ports = _PORTS
+        # Ports already seen well-formed: one set lookup validates the common case, and
+        # the set only grows with distinct values (65536 at most). In the test below a new
+        # well-formed port is added on the way (set.add returns None, hence "not").
+        ports = sink.ports_ok
+        port_ok = is_canonical_port
         keep = sink.keep
         nrest = lay.nf - 13  # type: ignore[operator]  # tabs after the 12th field
         first, last = sink.first, sink.last
@@ -538,7 +547,8 @@ class _Reader:
                     cr = addr_class(rh)
                 if (co is None or cr is None
                         or not (0.0 <= t < max_epoch) or not ts.replace(b".", b"", 1).isdigit()
-                        or op not in ports or rp not in ports
+                        or (op not in ports and not (port_ok(op) and not ports.add(op)))
+                        or (rp not in ports and not (port_ok(rp) and not ports.add(rp)))
                         or (pr != tcp and pr != udp and pr != icmp)):
                     slow(line, base + i - 1)
                     continue
