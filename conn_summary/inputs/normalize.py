@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import calendar
 import codecs
+import functools
 import json
 import re
 from collections import Counter
@@ -678,10 +679,10 @@ class _Reader:
             self._json_check(obj, lineno)
             self.json_checked = True
         ssep = self.json_sep
-        key = "id" + ssep
-        oh = obj.get(key + "orig_h")
+        k_oh, k_op, k_rh, k_rp = _id_keys(ssep)
+        oh = obj.get(k_oh)
         if oh is not None:
-            op, rh, rp = obj.get(key + "orig_p"), obj.get(key + "resp_h"), obj.get(key + "resp_p")
+            op, rh, rp = obj.get(k_op), obj.get(k_rh), obj.get(k_rp)
         else:
             idv = obj.get("id")
             if isinstance(idv, dict):
@@ -692,7 +693,7 @@ class _Reader:
                     self.json_sep = s2
                     self.json_record(obj, lineno)
                     return
-                rh = obj.get(key + "resp_h")
+                rh = obj.get(k_rh)
                 op = rp = None
         if oh is None or rh is None or "proto" not in obj:
             miss = [n for n, v in (("id.orig_h", oh), ("id.resp_h", rh),
@@ -719,8 +720,9 @@ class _Reader:
             self.skip(R_PORT, lineno, repr(op if bop is None else rp))
             return
         pv = obj.get("proto")
-        proto = _ENGINE_PROTOS.get(pv.strip().lower().encode("utf-8", "replace")) \
-            if isinstance(pv, str) else None
+        proto = _JSON_PROTOS.get(pv) if type(pv) is str else None   # type: ignore[arg-type]
+        if proto is None and isinstance(pv, str):
+            proto = _ENGINE_PROTOS.get(pv.strip().lower().encode("utf-8", "replace"))
         ipp = -1
         if proto is None:
             v = obj.get("ip_proto")
@@ -734,7 +736,18 @@ class _Reader:
                     _json_count(obj.get("resp_bytes")), _json_text(obj.get("conn_state")), co, cr)
 
 
+_JSON_PROTOS = {k.decode(): v for k, v in _ENGINE_PROTOS.items()}
+
+
+@functools.lru_cache(maxsize=8)
+def _id_keys(ssep: str) -> tuple[str, str, str, str]:
+    """The four flat id keys for a scope separator ("id.orig_h", ... or "id_orig_h", ...)."""
+    return tuple("id" + ssep + f for f in ("orig_h", "orig_p", "resp_h", "resp_p"))  # type: ignore[return-value]
+
+
 def _json_port(v: object) -> Optional[bytes]:
+    if type(v) is int:  # the common case first (type(), not isinstance: bool is an int)
+        return str(v).encode() if 0 <= v <= 65535 else None
     if isinstance(v, bool) or v is None:
         return None
     if isinstance(v, int):
@@ -746,6 +759,9 @@ def _json_port(v: object) -> Optional[bytes]:
 
 def _json_text(v: object) -> bytes:
     """A JSON string-ish value as canonical text: unset/empty -> "-"."""
+    if type(v) is str and v.isascii() and v.isprintable():
+        # The common case (a plain word): nothing to clean.
+        return v.encode() if v else b"-"
     if v is None or isinstance(v, bool):
         return b"-"
     if isinstance(v, list):
@@ -757,6 +773,8 @@ def _json_text(v: object) -> bytes:
 
 
 def _json_count(v: object) -> bytes:
+    if type(v) is int:
+        return str(v).encode() if v >= 0 else b"-"
     if isinstance(v, bool) or v is None:
         return b"-"
     if isinstance(v, int):
