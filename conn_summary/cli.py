@@ -23,7 +23,7 @@ from conn_summary.errors import (ConnSummaryError, EngineMissingError, ExitCode,
 EPILOG = (
     "Exit codes: 0 ok; 2 usage; 3 input unreadable or not a conn log; 4 empty input; "
     "5 no connections (after reading/filtering, or with --fail-on-empty); 6 --strict and lines "
-    "were skipped; 7 trace-summary or SubnetTree missing; 8 trace-summary failed; "
+    "were skipped; 7 trace-summary or SubnetTree missing (--version too); 8 trace-summary failed; "
     "130/143 interrupted/terminated; 141 output pipe closed.\n\n"
     "trace-summary is found by: --trace-summary, $CONN_SUMMARY_TRACE_SUMMARY, the vendored copy "
     "(make setup), trace-summary on PATH, /opt/zeek/bin, /usr/local/zeek/bin, /opt/bro/bin, "
@@ -82,27 +82,27 @@ def _err(message: str) -> None:
     sys.stderr.flush()
 
 
-def _version_text() -> str:
+def _version_report(trace_summary: Optional[str]) -> tuple[str, int]:
+    """The --version text and its exit code: 0 when the engine that a run would use is
+    there and SubnetTree imports, else 7 (as a run would end), so a health check can rely on it."""
     from conn_summary import engine as engine_mod
 
+    code = ExitCode.OK
     lines = [f"conn-summary {__version__}"]
     try:
-        info = engine_mod.locate(None)
+        # The same resolution as a run: --trace-summary, then the environment, then the rest.
+        info = engine_mod.locate(trace_summary)
         lines.append(f"trace-summary {info.version} ({info.path}, found via {info.source})")
     except ConnSummaryError as exc:
         lines.append(f"trace-summary: not found ({exc.message})")
+        code = ExitCode.ENGINE_MISSING
     try:
         engine_mod.check_subnettree()
         lines.append("SubnetTree: available")
     except ConnSummaryError as exc:
         lines.append(f"SubnetTree: missing ({exc.hint or exc.message})")
-    return "\n".join(lines) + "\n"
-
-
-def _version_callback(value: bool) -> None:
-    if value:
-        sys.stdout.write(_version_text())
-        raise typer.Exit(0)
+        code = ExitCode.ENGINE_MISSING
+    return "\n".join(lines) + "\n", code
 
 
 def _write_stdout(text: str) -> None:
@@ -291,8 +291,10 @@ def conn_summary(
         None, "--progress/--no-progress",
         help="Progress bar on stderr (default: when stderr is a terminal and the input is large)."),
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks for unexpected errors."),
-    version: bool = typer.Option(False, "--version", "-V", callback=_version_callback, is_eager=True,
-                                 help="Show the version, and which trace-summary is used."),
+    # Not eager: --version must see --trace-summary wherever it stands on the command line.
+    version: bool = typer.Option(False, "--version", "-V",
+                                 help="Show the version and which trace-summary a run would use "
+                                      "(exit 7 if it or SubnetTree is missing)."),
 ) -> None:
     """Summarize Zeek conn.log files: top ports, sources, destinations, services, protocols
     and states, by connections and by bytes, for traffic crossing the network edge."""
@@ -300,6 +302,10 @@ def conn_summary(
     if sys.stdout is None:
         # Started with stdout closed (`>&-`): nobody can read a result; end as for EPIPE.
         raise BrokenPipeError()
+    if version:
+        text, code = _version_report(trace_summary)
+        _write_stdout(text)
+        raise typer.Exit(code)
     if check:
         from conn_summary.check import run_check
 

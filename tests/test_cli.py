@@ -80,6 +80,35 @@ def test_version_names_engine() -> None:
     assert "trace-summary 0.93" in res.stdout and "vendored" in res.stdout
 
 
+@pytest.mark.parametrize("order", ["flag-first", "version-first"])
+def test_version_follows_trace_summary_flag(tmp_path: Path, order: str) -> None:
+    fake = tmp_path / "trace-summary"
+    fake.write_text('VERSION = "0.42"\n')
+    args = ["--trace-summary", str(fake), "--version"]
+    res = invoke(*(args if order == "flag-first" else ["--version", *args[:2]]))
+    assert res.exit_code == 0, res.stdout
+    assert f"trace-summary 0.42 ({fake}, found via flag)" in res.stdout
+    assert res.stderr == ""
+
+
+@pytest.mark.parametrize("order", ["flag-first", "version-first"])
+def test_version_with_missing_engine_exits_7(tmp_path: Path, order: str) -> None:
+    nope = str(tmp_path / "nope")
+    args = ["--trace-summary", nope, "--version"]
+    res = invoke(*(args if order == "flag-first" else ["--version", "--trace-summary", nope]))
+    assert res.exit_code == 7
+    assert "trace-summary: not found (" in res.stdout and nope in res.stdout
+    assert "vendored" not in res.stdout
+
+
+def test_version_with_missing_env_engine_exits_7(monkeypatch: pytest.MonkeyPatch,
+                                                 tmp_path: Path) -> None:
+    monkeypatch.setenv("CONN_SUMMARY_TRACE_SUMMARY", str(tmp_path / "gone"))
+    res = invoke("-V")
+    assert res.exit_code == 7
+    assert "trace-summary: not found (" in res.stdout and "gone" in res.stdout
+
+
 def test_default_external_only(log: Path) -> None:
     res = invoke(str(log))
     assert res.exit_code == 0, res.stderr
