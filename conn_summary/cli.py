@@ -105,6 +105,16 @@ def _version_report(trace_summary: Optional[str]) -> tuple[str, int]:
     return "\n".join(lines) + "\n", code
 
 
+def _reject_empty(values: dict[str, Any]) -> None:
+    """An empty option value is a usage error, never "option not given": scripts write
+    ``--host "$H"``, and with H unset a silent no-op would summarize the wrong traffic."""
+    for option, value in values.items():
+        for item in value if isinstance(value, (list, tuple)) else [value]:
+            if item is not None and not item.strip():
+                raise UsageError(f"{option}: empty value",
+                                 hint=f"give {option} a value (is a shell variable unset?) or leave it out")
+
+
 def _write_stdout(text: str) -> None:
     sys.stdout.write(text)
     sys.stdout.flush()
@@ -302,6 +312,9 @@ def conn_summary(
     if sys.stdout is None:
         # Started with stdout closed (`>&-`): nobody can read a result; end as for EPIPE.
         raise BrokenPipeError()
+    _reject_empty({"--host": host, "--since": since, "--until": until, "--local-nets": local_nets,
+                   "--exclude-nets": exclude_nets, "--ports": ports, "--trace-summary": trace_summary,
+                   "--intervals": intervals})
     if version:
         text, code = _version_report(trace_summary)
         _write_stdout(text)

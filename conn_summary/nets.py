@@ -78,6 +78,9 @@ def resolve_nets(values: Iterable[str], defaults: tuple[str, ...], option: str) 
         if path.is_file():
             out.extend(_read_net_file(path))
             continue
+        if not value.replace(",", "").strip():
+            # "," or " , ": a list of unset variables; never read it as "no networks".
+            raise UsageError(f"{option}: empty value ('{value}')")
         for part in value.split(","):
             part = part.strip()
             if part == DEFAULT_KEYWORD:
@@ -95,6 +98,8 @@ def parse_hosts(values: Iterable[str]) -> tuple[ipaddress.IPv4Network | ipaddres
     """``--host`` values: addresses or CIDRs."""
     out = []
     for value in values:
+        if not value.replace(",", "").strip():
+            raise UsageError(f"--host: empty value ('{value}')")
         for part in value.split(","):
             part = part.strip()
             if not part:
