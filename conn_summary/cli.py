@@ -23,7 +23,8 @@ from conn_summary.errors import (ConnSummaryError, EngineMissingError, ExitCode,
 EPILOG = (
     "Exit codes: 0 ok; 2 usage; 3 input unreadable or not a conn log; 4 empty input; "
     "5 no connections (after reading/filtering, or with --fail-on-empty); 6 --strict and lines "
-    "were skipped; 7 trace-summary or SubnetTree missing (--version too); 8 trace-summary failed; "
+    "were skipped; 7 trace-summary or SubnetTree missing (--version and --check too); 8 trace-summary "
+    "failed (or the --check round trip did); "
     "130/143 interrupted/terminated; 141 output pipe closed.\n\n"
     "trace-summary is found by: --trace-summary, $CONN_SUMMARY_TRACE_SUMMARY, the vendored copy "
     "(make setup), trace-summary on PATH, /opt/zeek/bin, /usr/local/zeek/bin, /opt/bro/bin, "
@@ -322,8 +323,7 @@ def conn_summary(
     if check:
         from conn_summary.check import run_check
 
-        ok = run_check(trace_summary, sys.stdout)
-        raise typer.Exit(ExitCode.OK if ok else ExitCode.ENGINE_FAILED)
+        raise typer.Exit(run_check(trace_summary, sys.stdout))
 
     paths = list(files or [])
     if not paths:

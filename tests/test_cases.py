@@ -192,6 +192,8 @@ def test_10_missing_subnettree(tmp_path: Path) -> None:
     # --version still answers, and ends as a run would (7) so a health check sees the fault.
     assert version.returncode == 7 and b"SubnetTree: missing" in version.stdout
     assert b"pysubnettree" in version.stdout and b"Traceback" not in version.stderr
+    check = run_cli(["--check"], env=env)
+    assert check.returncode == 7 and b"FAIL SubnetTree" in check.stdout
     res = run_cli([str(BASE)], env=env)
     assert res.returncode == 7
     err = res.stderr.decode()
