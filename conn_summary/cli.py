@@ -266,7 +266,7 @@ def conn_summary(
     ports: Optional[str] = typer.Option(
         None, "--ports", metavar="LIST|FILE",
         help="trace-summary's port list: the Ports column counts ports below 1024 plus these "
-             "(e.g. 8080,3128 or a file, one port per line)."),
+             "(e.g. 8080,3128, or a file of ports by line; '#' starts a comment)."),
     host: List[str] = typer.Option(
         [], "--host", metavar="ADDR|CIDR",
         help="Only connections involving this host or network (repeatable: connections between them)."),

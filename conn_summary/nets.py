@@ -7,6 +7,7 @@ Returns lines in trace-summary's network-file format ("CIDR [label]"); engine.py
 from __future__ import annotations
 
 import ipaddress
+import re
 from pathlib import Path
 from typing import Iterable
 
@@ -36,13 +37,48 @@ DEFAULT_EXCLUDE_NETS: tuple[str, ...] = (
 DEFAULT_KEYWORD = "default"
 
 
+# What an address or CIDR attempt is made of; a value with other characters and a path's
+# marks is taken for a file name (CIDRs contain '/' too, so '/' alone decides nothing).
+_ADDRESS_LIKE = re.compile(r"^[0-9A-Fa-f:.]+(/\d*)?$")
+_EXTENSION = re.compile(r"\.[A-Za-z][A-Za-z0-9]*$")
+NETS_HINT = "use e.g. 10.0.0.0/8 or 2001:db8::/32, or a file of such lines"
+PORTS_HINT = "use e.g. 8080,3128, or a file with one port per line ('#' comments allowed)"
+
+
+def _looks_like_path(text: str, value_like: "re.Pattern[str]") -> bool:
+    if value_like.match(text):
+        return False
+    return ("/" in text or "\\" in text or text.startswith((".", "~"))
+            or bool(_EXTENSION.search(text)))
+
+
+def _neither(text: str, option: str, what: str, value_like: "re.Pattern[str]",
+             hint: str) -> UsageError:
+    """The error for a value that is neither a readable file nor a valid value: tried as
+    both, so say which it most likely meant to be."""
+    path = Path(text)
+    if path.exists() and not path.is_file():
+        return UsageError(f"{option}: {text} is not a regular file (a directory?)", hint=hint)
+    if _looks_like_path(text, value_like):
+        return UsageError(f"{option}: no such file: {text}",
+                          hint=f"'{text}' is not {what} either; {hint}")
+    return UsageError(f"{option}: '{text}' is not {what}", hint=hint)
+
+
 def _check_cidr(text: str, origin: str) -> str:
     try:
         ipaddress.ip_network(text, strict=False)
     except ValueError:
-        raise UsageError(f"{origin}: '{text}' is not an address or CIDR",
-                         hint="use e.g. 10.0.0.0/8 or 2001:db8::/32, or a file of such lines")
+        raise UsageError(f"{origin}: '{text}' is not an address or CIDR", hint=NETS_HINT)
     return text
+
+
+def _is_cidr(text: str) -> bool:
+    try:
+        ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        return False
+    return True
 
 
 def _read_net_file(path: Path) -> list[str]:
@@ -86,7 +122,9 @@ def resolve_nets(values: Iterable[str], defaults: tuple[str, ...], option: str) 
             if part == DEFAULT_KEYWORD:
                 out.extend(defaults)
             elif part:
-                out.append(_check_cidr(part, option))
+                if not _is_cidr(part):
+                    raise _neither(part, option, "an address or CIDR", _ADDRESS_LIKE, NETS_HINT)
+                out.append(part)
     # Keep order, drop repeats: trace-summary keys its table by CIDR.
     seen: dict[str, None] = {}
     for line in out:
@@ -111,28 +149,45 @@ def parse_hosts(values: Iterable[str]) -> tuple[ipaddress.IPv4Network | ipaddres
     return tuple(out)
 
 
+_PORT_LIKE = re.compile(r"^\d+$")
+
+
+def _read_ports_file(path: Path) -> list[tuple[str, str]]:
+    """(item, origin) pairs of a ports file: ports separated by blanks or commas, '#' to the
+    end of a line a comment (whole-line or after the ports), blank lines ignored."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise UsageError(f"cannot read ports file {path}: {exc.strerror}")
+    items = []
+    for number, line in enumerate(text.splitlines(), 1):
+        for item in line.split("#", 1)[0].replace(",", " ").split():
+            items.append((item, f"{path}:{number}"))
+    return items
+
+
 def parse_ports(value: str) -> tuple[int, ...]:
-    """``--ports`` value: '22,80,443' or a file with one port per line."""
+    """``--ports`` value: '22,80,443' or a file of ports (see _read_ports_file)."""
     path = Path(value)
     if path.is_file():
-        try:
-            items = path.read_text(encoding="utf-8", errors="replace").split()
-        except OSError as exc:
-            raise UsageError(f"cannot read ports file {path}: {exc.strerror}")
+        items = _read_ports_file(path)
         origin = str(path)
     else:
-        items = [p for p in value.replace(",", " ").split()]
         origin = "--ports"
+        items = [(p, origin) for p in value.replace(",", " ").split()]
     ports = []
-    for item in items:
-        if item.startswith("#"):
-            continue
+    for item, where in items:
         try:
             port = int(item)
         except ValueError:
-            raise UsageError(f"{origin}: '{item}' is not a port number")
+            if where == "--ports":
+                # A path with a blank in it was split into items: name the whole value.
+                whole = value.strip()
+                named = whole if _looks_like_path(whole, _PORT_LIKE) else item
+                raise _neither(named, where, "a port number", _PORT_LIKE, PORTS_HINT)
+            raise UsageError(f"{where}: '{item}' is not a port number", hint=PORTS_HINT)
         if not 0 <= port <= 65535:
-            raise UsageError(f"{origin}: {port} is not a port number (0-65535)")
+            raise UsageError(f"{where}: {port} is not a port number (0-65535)")
         ports.append(port)
     if not ports:
         raise UsageError(f"{origin}: no ports given")

@@ -12,7 +12,8 @@ from typer.testing import CliRunner
 
 from conftest import require_engine
 from conn_summary.cli import app
-from test_cli import LOG
+from plaintext import column, passes
+from test_cli import HEADER, LOG, row
 
 pytestmark = pytest.mark.engine
 
@@ -61,3 +62,51 @@ def test_list_of_nothing_is_usage_error(option: str, log: Path) -> None:
 def test_empty_value_checked_before_version() -> None:
     res = invoke("--version", "--trace-summary=")
     assert res.exit_code == 2 and "--trace-summary: empty value" in res.stderr
+
+
+# --- files that are not there, and what files may hold -----------------------------------
+
+
+@pytest.mark.parametrize("option", ["--local-nets", "--exclude-nets", "--ports"])
+@pytest.mark.parametrize("value", ["/nonexist.txt", "nets/office", "./typo", "ports.txt"])
+def test_missing_file_says_no_such_file(option: str, value: str, log: Path) -> None:
+    res = invoke(option, value, str(log))
+    assert res.exit_code == 2
+    assert f"{option}: no such file: {value}" in res.stderr
+    assert res.stdout == ""
+
+
+@pytest.mark.parametrize("option,value,message", [
+    ("--local-nets", "10.0.0.0/33", "'10.0.0.0/33' is not an address or CIDR"),
+    ("--exclude-nets", "fe80::/129", "'fe80::/129' is not an address or CIDR"),
+    ("--local-nets", "office", "'office' is not an address or CIDR"),
+    ("--ports", "http", "'http' is not a port number"),
+])
+def test_bad_value_is_not_called_a_file(option: str, value: str, message: str, log: Path) -> None:
+    res = invoke(option, value, str(log))
+    assert res.exit_code == 2 and message in res.stderr and "no such file" not in res.stderr
+
+
+@pytest.mark.parametrize("option", ["--local-nets", "--ports"])
+def test_directory_is_not_a_file(option: str, log: Path, tmp_path: Path) -> None:
+    res = invoke(option, str(tmp_path), str(log))
+    assert res.exit_code == 2 and f"{tmp_path} is not a regular file" in res.stderr
+
+
+def test_ports_file_comments_and_blank_lines(tmp_path: Path) -> None:
+    hi = tmp_path / "hi.log"
+    hi.write_text(HEADER + row(1714564800, "10.0.0.5", "192.0.2.10", 8443)
+                  + row(1714564801, "10.0.0.5", "192.0.2.10", 9999)
+                  + row(1714564802, "10.0.0.5", "192.0.2.10", 3128))
+    ports = tmp_path / "ports"
+    ports.write_text("# proxies we run\n\n8443   # the admin UI\n   \n3128, 8080\n#9999\n")
+    res = invoke("--ports", str(ports), str(hi))
+    assert res.exit_code == 0, res.stderr
+    assert sorted(v for v, _ in column(passes(res.stdout)["connections"], "ports")) == ["3128", "8443"]
+
+
+def test_ports_file_bad_line_names_file_and_line(tmp_path: Path, log: Path) -> None:
+    ports = tmp_path / "ports"
+    ports.write_text("# ok\n8080\nsquid\n")
+    res = invoke("--ports", str(ports), str(log))
+    assert res.exit_code == 2 and f"{ports}:3: 'squid' is not a port number" in res.stderr
