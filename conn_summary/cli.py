@@ -286,7 +286,7 @@ def conn_summary(
     output_format: OutputFormat = typer.Option(
         OutputFormat.auto, "--format", "-f",
         help="auto: rich on a terminal, plain otherwise; plain: THT's text; json: schema-versioned document."),
-    plain: bool = typer.Option(False, "--plain", help="Same as --format plain."),
+    plain: bool = typer.Option(False, "--plain", help="Same as --format plain (not with another --format)."),
     resolve: bool = typer.Option(
         False, "--resolve",
         help="Reverse DNS of the top sources and destinations (all lookups share a 2 s deadline)."),
@@ -334,6 +334,10 @@ def conn_summary(
     if tcp and udp:
         raise UsageError("--tcp and --udp exclude each other")
     if plain:
+        if output_format not in (OutputFormat.auto, OutputFormat.plain):
+            # Two different answers to "which output?": refuse rather than pick one.
+            raise UsageError(f"--plain and --format {output_format.value} exclude each other",
+                             hint="--plain is the same as --format plain: give one of them")
         output_format = OutputFormat.plain
     fmt = output_format.value
     if fmt == "auto":

@@ -110,3 +110,22 @@ def test_ports_file_bad_line_names_file_and_line(tmp_path: Path, log: Path) -> N
     ports.write_text("# ok\n8080\nsquid\n")
     res = invoke("--ports", str(ports), str(log))
     assert res.exit_code == 2 and f"{ports}:3: 'squid' is not a port number" in res.stderr
+
+
+# --- output selection ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("args", [("--plain", "--format", "json"), ("-f", "rich", "--plain"),
+                                  ("--format=json", "--plain")])
+def test_plain_with_other_format_is_usage_error(args: tuple[str, ...], log: Path) -> None:
+    res = invoke(*args, str(log))
+    assert res.exit_code == 2
+    assert "--plain and --format" in res.stderr and "exclude each other" in res.stderr
+    assert res.stdout == ""
+
+
+@pytest.mark.parametrize("fmt", ["plain", "auto"])
+def test_plain_agrees_with_plain_or_auto(fmt: str, log: Path) -> None:
+    res = invoke("--plain", "--format", fmt, str(log))
+    assert res.exit_code == 0, res.stderr
+    assert res.stdout.startswith("Connections:\n============\n")
