@@ -61,6 +61,25 @@ class PassthroughCommand(typer.core.TyperCommand):
             ctx.meta["passthrough"] = ()
         return super().parse_args(ctx, args)
 
+    def format_options(self, ctx: Any, formatter: Any) -> None:
+        """Typer lists the argument as ``FILE <list[str]>`` (its Python type); show it as the
+        usage line does, ``[FILE]...``, the way Unix usages read."""
+        arguments, options = [], []
+        for param in self.get_params(ctx):
+            record = param.get_help_record(ctx)
+            if record is None:
+                continue
+            if param.param_type_name == "argument":
+                arguments.append((" ".join(param.get_usage_pieces(ctx)), record[1]))
+            elif param.param_type_name == "option":
+                options.append(record)
+        if arguments:
+            with formatter.section("Arguments"):
+                formatter.write_dl(arguments)
+        if options:
+            with formatter.section("Options"):
+                formatter.write_dl(options)
+
 
 app = typer.Typer(
     add_completion=False,

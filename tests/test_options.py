@@ -129,3 +129,15 @@ def test_plain_agrees_with_plain_or_auto(fmt: str, log: Path) -> None:
     res = invoke("--plain", "--format", fmt, str(log))
     assert res.exit_code == 0, res.stderr
     assert res.stdout.startswith("Connections:\n============\n")
+
+
+# --- help --------------------------------------------------------------------------------
+
+
+def test_help_shows_file_argument_as_unix_usage() -> None:
+    res = invoke("--help")
+    assert res.exit_code == 0
+    assert "Usage: conn-summary [OPTIONS] [FILE]..." in res.stdout
+    arguments = res.stdout.split("Arguments:", 1)[1].split("Options:", 1)[0]
+    assert arguments.lstrip().startswith("[FILE]...  conn.log files")
+    assert "list[str]" not in res.stdout and "<" not in arguments
