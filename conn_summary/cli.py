@@ -297,7 +297,7 @@ def conn_summary(
     utc: bool = typer.Option(False, "--utc", help="Print times in UTC whatever TZ says."),
     intervals: Optional[str] = typer.Option(
         None, "--intervals", metavar="LEN",
-        help="Also summarize per interval of LEN (seconds, or with m/h suffix: 30m, 1h)."),
+        help="Also summarize per interval of LEN (seconds, or with an m/h/d suffix: 30m, 1h, 1d)."),
     sections: Sections = typer.Option(
         Sections.total, "--sections",
         help="total: the Total sections (THT); all: also local networks, Incoming and Outgoing."),

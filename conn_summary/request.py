@@ -13,7 +13,23 @@ from conn_summary.nets import (DEFAULT_EXCLUDE_NETS, DEFAULT_LOCAL_NETS, parse_h
 from conn_summary.summarize import ALL_PASSES, Request
 from conn_summary.timeparse import parse_time
 
-_INTERVAL = re.compile(r"^[1-9]\d*[mh]?$")
+_INTERVAL = re.compile(r"^([1-9]\d*)([mhd]?)$")
+_UNIT_SECONDS = {"": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def interval_length(text: str) -> tuple[str, int]:
+    """``--intervals`` value -> (the length as trace-summary takes it, seconds).
+
+    trace-summary knows seconds, ``m`` and ``h`` only; a ``d`` suffix becomes hours
+    (1d -> 24h), so the engine, the plain output and the JSON options all agree.
+    """
+    m = _INTERVAL.match(text.strip())
+    if not m:
+        raise UsageError(f"--intervals: '{text}' is not a length",
+                         hint="seconds (900), minutes (15m), hours (1h) or days (1d)")
+    count, unit = int(m.group(1)), m.group(2)
+    engine_text = f"{count * 24}h" if unit == "d" else f"{count}{unit}"
+    return engine_text, count * _UNIT_SECONDS[unit]
 
 
 def build_request(*, paths: Sequence[str], all_traffic: bool = False, top: Optional[int] = None,
@@ -35,9 +51,9 @@ def build_request(*, paths: Sequence[str], all_traffic: bool = False, top: Optio
     until_ts = parse_time(until, "--until") if until else None
     if since_ts is not None and until_ts is not None and until_ts <= since_ts:
         raise UsageError("--until must be later than --since")
-    if intervals is not None and not _INTERVAL.match(intervals):
-        raise UsageError(f"--intervals: '{intervals}' is not a length",
-                         hint="seconds (900), minutes (15m) or hours (1h)")
+    interval_seconds = None
+    if intervals is not None:
+        intervals, interval_seconds = interval_length(intervals)
     port_list = parse_ports(ports) if ports else None
     # --tcp/--udp go to the engine too; filtering here as well counts what they leave out.
     record_filter = RecordFilter(hosts=host_nets, since=since_ts, until=until_ts,
@@ -58,7 +74,8 @@ def build_request(*, paths: Sequence[str], all_traffic: bool = False, top: Optio
         "since": since_ts,
         "until": until_ts,
         "utc": utc,
-        "intervals": intervals,
+        "intervals": intervals,               # as handed to trace-summary (1d reads 24h)
+        "interval_seconds": interval_seconds,
         "sections": sections,
         "passes": list(passes),
         "format": output_format,

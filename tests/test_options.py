@@ -5,6 +5,7 @@ Through typer.testing.CliRunner, with exit code, stdout and stderr checked separ
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -141,3 +142,35 @@ def test_help_shows_file_argument_as_unix_usage() -> None:
     arguments = res.stdout.split("Arguments:", 1)[1].split("Options:", 1)[0]
     assert arguments.lstrip().startswith("[FILE]...  conn.log files")
     assert "list[str]" not in res.stdout and "<" not in arguments
+
+
+# --- intervals -----------------------------------------------------------------------------
+
+
+def _interval_heads(stdout: str) -> list[str]:
+    return [line for line in passes(stdout)["connections"].splitlines() if line.startswith(">==  === ")]
+
+
+def test_intervals_in_days_are_hours_for_the_engine(tmp_path: Path) -> None:
+    two_days = tmp_path / "days.log"
+    two_days.write_text(HEADER + row(1714564800, "10.0.0.5", "192.0.2.10", 443)
+                        + row(1714564800 + 86400, "10.0.0.5", "192.0.2.10", 443))
+    days = invoke("--intervals", "1d", str(two_days))
+    assert days.exit_code == 0, days.stderr
+    assert _interval_heads(days.stdout) == [">==  === 2024-05-01-00-00-00 - 2024-05-02-00-00-00",
+                                            ">==  === 2024-05-02-00-00-00 - 2024-05-03-00-00-00"]
+    assert days.stdout == invoke("--intervals", "24h", str(two_days)).stdout
+    doc = json.loads(invoke("--intervals", "2d", "--format", "json", str(two_days)).stdout)
+    assert (doc["options"]["intervals"], doc["options"]["interval_seconds"]) == ("48h", 172800)
+
+
+@pytest.mark.parametrize("value,seconds", [("900", 900), ("15m", 900), ("1h", 3600)])
+def test_interval_seconds_recorded(value: str, seconds: int, log: Path) -> None:
+    doc = json.loads(invoke("--intervals", value, "--format", "json", str(log)).stdout)
+    assert (doc["options"]["intervals"], doc["options"]["interval_seconds"]) == (value, seconds)
+
+
+@pytest.mark.parametrize("value", ["0", "1w", "d", "1.5h", "-1d"])
+def test_bad_intervals(value: str, log: Path) -> None:
+    res = invoke("--intervals", value, str(log))
+    assert res.exit_code == 2 and "is not a length" in res.stderr and "days (1d)" in res.stderr
