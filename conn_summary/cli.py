@@ -319,7 +319,8 @@ def conn_summary(
                                                 help="The trace-summary script to run."),
     progress: Optional[bool] = typer.Option(
         None, "--progress/--no-progress",
-        help="Progress bar on stderr (default: when stderr is a terminal and the input is large)."),
+        help="Progress on stderr for a large input: a bar on a terminal, plain lines elsewhere "
+             "(default: only when stderr is a terminal)."),
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks for unexpected errors."),
     # Not eager: --version must see --trace-summary wherever it stands on the command line.
     version: bool = typer.Option(False, "--version", "-V",
@@ -375,8 +376,11 @@ def conn_summary(
     from conn_summary.progress import ProgressReporter
     from conn_summary.summarize import summarize
 
-    show_progress = progress if progress is not None else _is_terminal(sys.stderr)
-    with ProgressReporter(paths, enabled=show_progress) as reporter:
+    err_terminal = _is_terminal(sys.stderr)
+    show_progress = progress if progress is not None else err_terminal
+    # Forced on a non-terminal: plain lines, not a bar's cursor moves.
+    with ProgressReporter(paths, enabled=show_progress, interactive=err_terminal,
+                          stream=sys.stderr) as reporter:
         outcome = summarize(request, stdin=_stdin_binary(), progress=reporter.advance,
                             on_engine_start=reporter.engine_started)
     summary = outcome.summary

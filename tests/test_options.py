@@ -174,3 +174,47 @@ def test_interval_seconds_recorded(value: str, seconds: int, log: Path) -> None:
 def test_bad_intervals(value: str, log: Path) -> None:
     res = invoke("--intervals", value, str(log))
     assert res.exit_code == 2 and "is not a length" in res.stderr and "days (1d)" in res.stderr
+
+
+# --- --progress on a non-terminal -------------------------------------------------------------
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_forced_progress_off_terminal_writes_plain_lines(tmp_path: Path) -> None:
+    import io
+
+    from conn_summary.progress import ProgressReporter
+
+    big = tmp_path / "conn.log"
+    with open(big, "wb") as f:
+        f.truncate(40_000_000)          # sparse: only its size matters here
+    out, clock = io.StringIO(), _Clock()
+    with ProgressReporter([str(big)], enabled=True, interactive=False, stream=out,
+                          threshold=16_000_000, every=5.0, clock=clock) as reporter:
+        reporter.advance(8_000_000)     # still small: nothing
+        assert out.getvalue() == ""
+        clock.now += 1
+        reporter.advance(12_000_000)    # proved large: a first line
+        reporter.advance(10_000_000)    # within 5 s of it: no line
+        clock.now += 5
+        reporter.advance(10_000_000)
+        reporter.engine_started()
+    lines = out.getvalue().split("\n")
+    assert lines[-1] == "" and all(lines[:-1]), "no blank line, ever"
+    assert lines[:-1] == [
+        "conn-summary: reading input: 20.0 MB of 40.0 MB (50%), 20.0 MB/s",
+        "conn-summary: reading input: 40.0 MB of 40.0 MB (100%), 6.7 MB/s",
+        "conn-summary: read 40.0 MB in 6.0 s; trace-summary running (2 passes)",
+    ]
+
+
+def test_forced_progress_on_small_input_is_silent(log: Path) -> None:
+    res = invoke("--progress", str(log))  # CliRunner: stderr is not a terminal
+    assert res.exit_code == 0 and res.stderr == ""

@@ -175,6 +175,16 @@ def test_head_on_big_output_quiet(big_log: Path, private_tmp: Path) -> None:
     assert list(private_tmp.iterdir()) == []
 
 
+def test_forced_progress_on_a_pipe_is_plain_lines(big_log: Path, private_tmp: Path) -> None:
+    """--progress with stderr a pipe: readable lines, never a bar's stray blank line."""
+    res = run_cli(["--progress", str(big_log)], env=base_env(TMPDIR=str(private_tmp)))
+    assert res.returncode == 0
+    err = res.stderr.decode()
+    assert err.endswith("\n") and "" not in err[:-1].split("\n"), repr(err[:200])
+    assert "conn-summary: reading input: " in err and "trace-summary running (2 passes)" in err
+    assert run_cli([str(big_log)], env=base_env(TMPDIR=str(private_tmp))).stdout == res.stdout
+
+
 def test_concurrent_runs_do_not_interfere(big_log: Path, private_tmp: Path) -> None:
     single = run_cli([str(big_log)], env=base_env(TMPDIR=str(private_tmp)))
     assert single.returncode == 0
