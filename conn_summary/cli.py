@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import os
+import select
 import signal
 import sys
 from enum import Enum
@@ -135,9 +136,52 @@ def _reject_empty(values: dict[str, Any]) -> None:
                                  hint=f"give {option} a value (is a shell variable unset?) or leave it out")
 
 
+def _write_all(stream: Any, text: str) -> None:
+    """Write ``text`` to ``stream`` completely, or raise (BrokenPipeError when the reader left).
+
+    Under PYTHONUNBUFFERED=1 (common in container images) a text stream's binary layer is
+    the raw file, and TextIOWrapper.write drops whatever a short write(2) did not take: a
+    reader that leaves mid-write makes write(2) return a partial count instead of EPIPE, so
+    the rest vanished with exit 0. Writing the bytes ourselves, looping on short writes,
+    makes the next write fail with EPIPE as it must.
+    """
+    binary = getattr(stream, "buffer", None)
+    if binary is None:  # a stream without a byte layer (StringIO): nothing can be cut short
+        stream.write(text)
+        stream.flush()
+        return
+    stream.flush()  # whatever went through the text layer first stays first
+    encoding = getattr(stream, "encoding", None) or "utf-8"
+    data = memoryview(text.encode(encoding, getattr(stream, "errors", None) or "strict"))
+    while data:
+        written = binary.write(data)
+        if written is None:  # a non-blocking stdout that is full: wait until it drains
+            select.select([], [binary.fileno()], [])
+            continue
+        data = data[written:]
+    binary.flush()
+
+
+class _WholeWrites:
+    """A stdout proxy for writers we do not control (rich's Console, --check): every
+    write goes through _write_all; isatty, fileno, encoding and the rest are stdout's."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        _write_all(self._stream, text)
+        return len(text)
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
 def _write_stdout(text: str) -> None:
-    sys.stdout.write(text)
-    sys.stdout.flush()
+    _write_all(sys.stdout, text)
 
 
 def _is_terminal(stream: Any) -> bool:
@@ -169,7 +213,14 @@ def _print_summary(summary: Any, fmt: str, sections: str, explain: bool, resolve
 
         from conn_summary.render.rich import render_rich
 
-        Console(file=sys.stdout).print(render_rich(summary, explain=explain))
+        class StdoutConsole(Console):
+            def on_broken_pipe(self) -> None:
+                # rich's own handler ends the process with exit 1; hand the error to
+                # _guarded instead, which ends quietly with the documented 141.
+                self.quiet = True
+                raise BrokenPipeError()
+
+        StdoutConsole(file=_WholeWrites(sys.stdout)).print(render_rich(summary, explain=explain))
         sys.stdout.flush()
     else:
         from conn_summary.render.plain import render_plain
@@ -343,7 +394,7 @@ def conn_summary(
     if check:
         from conn_summary.check import run_check
 
-        raise typer.Exit(run_check(trace_summary, sys.stdout))
+        raise typer.Exit(run_check(trace_summary, _WholeWrites(sys.stdout)))
 
     paths = list(files or [])
     if not paths:

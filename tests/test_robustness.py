@@ -163,15 +163,50 @@ def test_closed_stdout(private_tmp: Path) -> None:
     assert list(private_tmp.iterdir()) == []
 
 
-def test_head_on_big_output_quiet(big_log: Path, private_tmp: Path) -> None:
+def _env(tmpdir: Path, unbuffered: bool) -> dict:
+    env = base_env(TMPDIR=str(tmpdir))
+    env.pop("PYTHONUNBUFFERED", None)
+    if unbuffered:
+        env["PYTHONUNBUFFERED"] = "1"  # as many container images set it
+    return env
+
+
+@pytest.mark.parametrize("unbuffered", [True, False], ids=["PYTHONUNBUFFERED", "buffered"])
+def test_head_on_big_output_quiet(unbuffered: bool, big_log: Path, private_tmp: Path) -> None:
+    # About 400 KB of output against a 64 KiB pipe and a head that reads one block: the
+    # output cannot all fit before head leaves, so 0 would mean a cut went unnoticed.
     cmd = (f'"{sys.executable}" -m conn_summary --sections all -n 200 "{big_log}" | head -1; '
            'echo "rc=${PIPESTATUS[0]}"')
     res = subprocess.run(["bash", "-c", cmd], capture_output=True, cwd=REPO,
-                         env=base_env(TMPDIR=str(private_tmp)), timeout=120)
+                         env=_env(private_tmp, unbuffered), timeout=120)
     lines = res.stdout.decode().splitlines()
     assert lines[0] == "Connections:"
-    assert lines[-1] in ("rc=0", "rc=141")
+    assert lines[-1] == "rc=141"
     assert b"Traceback" not in res.stderr and b"Broken" not in res.stderr
+    assert list(private_tmp.iterdir()) == []
+
+
+@pytest.mark.parametrize("fmt,unbuffered", [("plain", True), ("json", True), ("rich", True),
+                                            ("rich", False)])
+def test_reader_leaving_early_gives_141(fmt: str, unbuffered: bool, big_log: Path,
+                                        private_tmp: Path) -> None:
+    """A reader takes 10 bytes and closes while 400-700 KB are still to come: 141, quietly.
+
+    Under PYTHONUNBUFFERED the cut used to be lost in a short write (exit 0); rich's own
+    broken-pipe handler used to exit 1.
+    """
+    proc = subprocess.Popen([sys.executable, "-m", "conn_summary", "--sections", "all", "-n", "200",
+                             "--format", fmt, str(big_log)], cwd=REPO, env=_env(private_tmp, unbuffered),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    head = proc.stdout.read(10)
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    proc.wait(timeout=120)
+    assert len(head) == 10
+    assert proc.returncode == 141, err
+    # Only the run's own note about other IP protocols: nothing about the pipe.
+    assert all(line.startswith("conn-summary: ") and "error" not in line for line in err.splitlines())
+    assert "Traceback" not in err and "Broken" not in err
     assert list(private_tmp.iterdir()) == []
 
 
