@@ -220,7 +220,8 @@ def _print_summary(summary: Any, fmt: str, sections: str, explain: bool, resolve
                 self.quiet = True
                 raise BrokenPipeError()
 
-        StdoutConsole(file=_WholeWrites(sys.stdout)).print(render_rich(summary, explain=explain))
+        StdoutConsole(file=_WholeWrites(sys.stdout)).print(
+            render_rich(summary, explain=explain, sections=sections))
         sys.stdout.flush()
     else:
         from conn_summary.render.plain import render_plain

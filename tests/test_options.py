@@ -218,3 +218,13 @@ def test_forced_progress_off_terminal_writes_plain_lines(tmp_path: Path) -> None
 def test_forced_progress_on_small_input_is_silent(log: Path) -> None:
     res = invoke("--progress", str(log))  # CliRunner: stderr is not a terminal
     assert res.exit_code == 0 and res.stderr == ""
+
+
+def test_rich_shows_intervals_like_plain(log: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    res = invoke("--format", "rich", "--intervals", "30", str(log))
+    assert res.exit_code == 0, res.stderr
+    assert "Intervals · 2 × 30s" in res.stdout
+    assert "2024-05-01-12-00-00  2024-05-01-12-00-30" in res.stdout
+    assert "…" not in res.stdout
+    assert "Intervals" not in invoke("--format", "rich", str(log)).stdout

@@ -150,10 +150,10 @@ def test_iso_utc():
 # --- rich -------------------------------------------------------------------------------
 
 
-def _text(summary, width: int, explain: bool = False) -> str:
+def _text(summary, width: int, explain: bool = False, sections: str | None = None) -> str:
     console = Console(width=width, record=True, color_system=None, file=open(os.devnull, "w"))
     with tz_set("GMT+5"):
-        console.print(render_rich(summary, explain=explain))
+        console.print(render_rich(summary, explain=explain, sections=sections))
     return console.export_text()
 
 
@@ -204,6 +204,27 @@ def test_rich_all_sections():
     assert "Incoming" not in _text(summary_for("mixed"), 160)
 
 
+def test_rich_shows_intervals_when_asked():
+    s = summary_for("base-all", options={"sections": "total", "intervals": "10"})
+    out = _text(s, 100, sections="interval,total")   # what the CLI passes for --intervals
+    assert "Intervals · 5 × 10s" in out
+    assert _line_with(out, "Start", "End", "Connections", "Payload")
+    assert _line_with(out, "2024-05-01-12-00-20", "2024-05-01-12-00-30", "1", "160.0")
+    assert out.count("Intervals") == 1               # both passes print the same intervals
+    assert "Intervals" not in _text(s, 100)          # sections "total" alone: no intervals
+    assert "Intervals" in _text(replace(s, options={"sections": "all"}), 100)
+
+
+@pytest.mark.parametrize("width", [80, 60])
+def test_rich_narrow_keeps_titles_whole(width):
+    for scenario in ("base-all", "mixed", "empty"):
+        out = _text(summary_for(scenario, options={"sections": "all", "intervals": "10"}), width)
+        assert "…" not in out, (scenario, [ln for ln in out.splitlines() if "…" in ln][:3])
+        assert max(len(line) for line in out.splitlines()) <= width
+    narrow = _text(summary_for("base-all", options={"sections": "all", "intervals": "10"}), 60)
+    assert _line_with(narrow, "Start", "Connections", "Payload") and not _line_with(narrow, "End")
+
+
 def test_rich_empty_summary():
     out = _text(summary_for("empty"), 100)
     assert "0 connections · payload 0" in out and "none" in out
@@ -218,6 +239,7 @@ def test_bar():
     ("rich-base-160.txt", "base", 160, False, {}),
     ("rich-base-100-explain.txt", "base", 100, True, {}),
     ("rich-mixed-160-all.txt", "mixed", 160, True, {"sections": "all"}),
+    ("rich-base-all-80-all.txt", "base-all", 80, False, {"sections": "all", "intervals": "10"}),
 ])
 def test_rich_golden(name, scenario, width, explain, options):
     out = _text(summary_for(scenario, options=options), width, explain=explain)

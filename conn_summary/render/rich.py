@@ -6,8 +6,10 @@ Total section as six small tables (ports, sources, destinations, services,
 protocols, states) with percentage bars; the two passes side by side when the
 console is wide, stacked when narrow (decided at render time from the console
 width, so the same renderable works in both). With ``explain`` a legend of the
-conn states and services present; with ``options["sections"] == "all"`` the
-other sections (local networks, Incoming, Outgoing, per-net, intervals) too.
+conn states and services present; with ``--intervals`` (sections "interval" or
+"all") one table of the per-interval totals; with sections "all" the other
+sections (local networks, Incoming, Outgoing, per-net) too. Each list's title is
+never cut: a table is at least as wide as its title, however narrow its rows.
 """
 
 from __future__ import annotations
@@ -101,7 +103,7 @@ def _accounting(inputs: InputReport) -> Text:
 def header_panel(summary: Summary) -> Panel:
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold cyan", no_wrap=True)
-    grid.add_column()
+    grid.add_column(overflow="fold")  # a long path folds rather than losing its end to "…"
     files = summary.inputs.files
     grid.add_row("Inputs", ", ".join(_file_label(f) for f in files) if files else "none")
     grid.add_row("Lines", _accounting(summary.inputs))
@@ -126,8 +128,10 @@ def _row_label(list_name: str, row: TopRow) -> str:
 
 
 def top_table(list_name: str, title: str, rows: Iterable[TopRow]) -> Table:
+    # min_width: an empty list ("none") or short values would otherwise cut the title
+    # to their width ("Destina…") on a narrow console.
     table = Table(title=title, title_style="bold", title_justify="left", box=None,
-                  show_header=False, padding=(0, 1), pad_edge=False)
+                  show_header=False, padding=(0, 1), pad_edge=False, min_width=len(title))
     table.add_column(overflow="fold")
     table.add_column(justify="right", no_wrap=True)
     table.add_column(style="green", no_wrap=True)
@@ -194,6 +198,71 @@ def other_protocols_line(inputs: InputReport) -> Optional[Text]:
     return t
 
 
+def _interval_key(s: Section) -> tuple[str, str, str, str]:
+    return (s.start_text, s.end_text, s.connections_text.strip(), s.payload_text.strip())
+
+
+class _IntervalRows:
+    """The interval rows, laid out at render time for the width there is: start and end,
+    or the start only (each ends where its length, in the title, says), and the bar only
+    where it fits, so that no column (title or time) is cut on a narrow console."""
+
+    TIME_WIDTH = 19                     # "2024-05-01-12-00-00", as the engine prints it
+
+    def __init__(self, intervals: list[Section]) -> None:
+        self.intervals = intervals
+
+    def _table(self, with_end: bool, with_bar: bool) -> Table:
+        busiest = max((s.connections for s in self.intervals), default=0.0)
+        table = Table(box=None, padding=(0, 1), pad_edge=False, header_style="bold")
+        table.add_column("Start", no_wrap=True)
+        if with_end:
+            table.add_column("End", no_wrap=True)
+        table.add_column("Connections", justify="right", no_wrap=True)
+        table.add_column("Payload", justify="right", no_wrap=True)
+        if with_bar:
+            table.add_column("", style="green", no_wrap=True)
+        for s in self.intervals:
+            times = [s.start_text, s.end_text] if with_end else [s.start_text]
+            cells = times + [_count_text(s.connections, s.connections_text), s.payload_text.strip()]
+            if with_bar:
+                cells.append(bar(100 * s.connections / busiest if busiest else 0.0))
+            table.add_row(*cells)
+        return table
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        figures = len("Connections") + 1 + len("Payload") + 1   # each column and its gap
+        width = options.max_width
+        if width >= 2 * (self.TIME_WIDTH + 1) + figures + BAR_WIDTH:
+            yield self._table(with_end=True, with_bar=True)
+        elif width >= self.TIME_WIDTH + 1 + figures + BAR_WIDTH:
+            yield self._table(with_end=False, with_bar=True)
+        else:
+            yield self._table(with_end=False, with_bar=False)
+
+
+def intervals_table(intervals: list[Section], title: str) -> Panel:
+    """Interval sections hold only totals: one row each, with a bar against the busiest."""
+    return Panel(_IntervalRows(intervals), title=title, title_align="left")
+
+
+def intervals_view(summary: Summary) -> Optional[RenderableType]:
+    """The per-interval totals. Both passes print the same ones, so one table; a pass
+    whose intervals differ (never seen) gets its own rather than being hidden."""
+    per_pass = [(p, [s for s in p.sections if s.kind == "interval"]) for p in summary.passes]
+    per_pass = [(p, found) for p, found in per_pass if found]
+    if not per_pass:
+        return None
+    length = str(summary.options.get("intervals") or "")
+    # The engine's own notation: bare seconds, or m/h (1d arrives as 24h).
+    every = f" × {length}{'s' if length.isdigit() else ''}" if length else ""
+    if len({tuple(_interval_key(s) for s in found) for _, found in per_pass}) == 1:
+        found = per_pass[0][1]
+        return intervals_table(found, f"[bold]Intervals[/] · {len(found)}{every}")
+    return Group(*(intervals_table(found, f"[bold]{_pass_title(p)} · Intervals[/] · {len(found)}{every}")
+                   for p, found in per_pass))
+
+
 def _sections_of(summary: Summary, all_sections: bool) -> list[Section]:
     out = []
     for p in summary.passes:
@@ -245,9 +314,19 @@ def local_nets_view(p: PassReport) -> Optional[RenderableType]:
     return Panel(Group(*parts), title="Local networks", title_align="left", border_style="dim")
 
 
-def render_rich(summary: Summary, *, explain: bool = False) -> RenderableType:
-    """The whole terminal view as one renderable."""
-    all_sections = summary.options.get("sections") == "all"
+def _wanted(sections: str) -> set[str]:
+    return {name.strip() for name in sections.split(",") if name.strip()}
+
+
+def render_rich(summary: Summary, *, explain: bool = False,
+                sections: Optional[str] = None) -> RenderableType:
+    """The whole terminal view as one renderable.
+
+    ``sections`` as for plain output ("total", "all", or a comma list such as
+    "interval,total"); by default the ``sections`` option recorded in the summary.
+    """
+    wanted = _wanted(sections if sections is not None else str(summary.options.get("sections", "total")))
+    all_sections = "all" in wanted
     parts: list[RenderableType] = [header_panel(summary)]
     line = other_protocols_line(summary.inputs)
     if line is not None:
@@ -255,14 +334,18 @@ def render_rich(summary: Summary, *, explain: bool = False) -> RenderableType:
     totals = [section_view(p.total, title=_pass_title(p), show_time=False)
               for p in summary.passes if p.total is not None]
     parts.append(_Passes(totals))
+    if all_sections or "interval" in wanted:
+        intervals = intervals_view(summary)
+        if intervals is not None:
+            parts.append(intervals)
     if all_sections:
         nets = local_nets_view(summary.passes[0]) if summary.passes else None
         if nets is not None:
             parts.append(nets)
         for p in summary.passes:
             for s in p.sections:
-                if s.kind != "total":
-                    parts.append(section_view(s, title=f"{_pass_title(p)} · {s.title or 'Interval'}"))
+                if s.kind not in ("total", "interval"):
+                    parts.append(section_view(s, title=f"{_pass_title(p)} · {s.title}"))
     if explain:
         leg = legend(summary, all_sections)
         if leg is not None:
