@@ -60,7 +60,18 @@ class PassthroughCommand(typer.core.TyperCommand):
             args = args[:cut]
         else:
             ctx.meta["passthrough"] = ()
-        return super().parse_args(ctx, args)
+        given = list(args)  # click consumes the list it parses
+        try:
+            return super().parse_args(ctx, args)
+        except Exception as exc:
+            # click's NoSuchOption, matched by name: newer Typer vendors its own click.
+            # `conn-summary -dash.log` reads the file name as options (and after `--` it
+            # would go to trace-summary): say how to name it.
+            if type(exc).__name__ == "NoSuchOption" and isinstance(getattr(exc, "message", None), str):
+                named = [a for a in given if a.startswith("-") and a != "-" and os.path.isfile(a)]
+                if named:
+                    exc.message += f" (to summarize the file {named[0]}, write ./{named[0]})"
+            raise
 
     def format_options(self, ctx: Any, formatter: Any) -> None:
         """Typer lists the argument as ``FILE <list[str]>`` (its Python type); show it as the

@@ -228,3 +228,17 @@ def test_rich_shows_intervals_like_plain(log: Path, monkeypatch: pytest.MonkeyPa
     assert "2024-05-01-12-00-00  2024-05-01-12-00-30" in res.stdout
     assert "…" not in res.stdout
     assert "Intervals" not in invoke("--format", "rich", str(log)).stdout
+
+
+# --- file names that start with '-' ---------------------------------------------------------
+
+
+def test_dash_file_name_hint(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "-dash.log").write_text(LOG)
+    res = invoke("-dash.log")
+    assert res.exit_code == 2 and res.stdout == ""
+    assert "write ./-dash.log" in res.stderr
+    ok = invoke("./-dash.log")
+    assert ok.exit_code == 0 and ok.stdout.startswith("Connections:\n")
+    assert "write ./" not in invoke("-x", "./-dash.log").stderr  # no such file: no hint
