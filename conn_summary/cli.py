@@ -24,7 +24,7 @@ from conn_summary.errors import (ConnSummaryError, EngineMissingError, ExitCode,
 EPILOG = (
     "Exit codes: 0 ok; 2 usage; 3 input unreadable or not a conn log; 4 empty input; "
     "5 no connections (after reading/filtering, or with --fail-on-empty); 6 --strict and lines "
-    "were skipped; 7 trace-summary or SubnetTree missing (--version and --check too); 8 trace-summary "
+    "were skipped; 7 trace-summary or SubnetTree missing (--check too); 8 trace-summary "
     "failed (or the --check round trip did); "
     "130/143 interrupted/terminated; 141 output pipe closed.\n\n"
     "trace-summary is found by: --trace-summary, $CONN_SUMMARY_TRACE_SUMMARY, the vendored copy "
@@ -114,12 +114,13 @@ def _err(message: str) -> None:
     sys.stderr.flush()
 
 
-def _version_report(trace_summary: Optional[str]) -> tuple[str, int]:
-    """The --version text and its exit code: 0 when the engine that a run would use is
-    there and SubnetTree imports, else 7 (as a run would end), so a health check can rely on it."""
+def _version_report(trace_summary: Optional[str]) -> str:
+    """The --version text: our version, the engine a run would use and SubnetTree's state.
+
+    It reports and always succeeds (--version must work on a broken install, to say
+    what is broken); judging the install is --check's job, with exit 7 or 8."""
     from conn_summary import engine as engine_mod
 
-    code = ExitCode.OK
     lines = [f"conn-summary {__version__}"]
     try:
         # The same resolution as a run: --trace-summary, then the environment, then the rest.
@@ -127,14 +128,12 @@ def _version_report(trace_summary: Optional[str]) -> tuple[str, int]:
         lines.append(f"trace-summary {info.version} ({info.path}, found via {info.source})")
     except ConnSummaryError as exc:
         lines.append(f"trace-summary: not found ({exc.message})")
-        code = ExitCode.ENGINE_MISSING
     try:
         engine_mod.check_subnettree()
         lines.append("SubnetTree: available")
     except ConnSummaryError as exc:
         lines.append(f"SubnetTree: missing ({exc.hint or exc.message})")
-        code = ExitCode.ENGINE_MISSING
-    return "\n".join(lines) + "\n", code
+    return "\n".join(lines) + "\n"
 
 
 def _reject_empty(values: dict[str, Any]) -> None:
@@ -400,9 +399,8 @@ def conn_summary(
                    "--exclude-nets": exclude_nets, "--ports": ports, "--trace-summary": trace_summary,
                    "--intervals": intervals})
     if version:
-        text, code = _version_report(trace_summary)
-        _write_stdout(text)
-        raise typer.Exit(code)
+        _write_stdout(_version_report(trace_summary))
+        raise typer.Exit(ExitCode.OK)
     if check:
         from conn_summary.check import run_check
 
