@@ -443,6 +443,7 @@ def conn_summary(
     with ProgressReporter(paths, enabled=show_progress, interactive=err_terminal,
                           stream=sys.stderr) as reporter:
         outcome = summarize(request, stdin=_stdin_binary(), progress=reporter.advance,
+                            line_progress=reporter.lines_read,
                             on_engine_start=reporter.engine_started)
     summary = outcome.summary
     for note in outcome.notes:

@@ -17,6 +17,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Callable, Optional, Sequence, TextIO
 
+from conn_summary.inputs.source import is_conn_log_name
+
 # Below this much input a run takes about a second: no bar.
 LARGE_INPUT_BYTES = 16 * 1024 * 1024
 # Plain progress lines: often enough to show life in a CI log, rarely enough not to flood it.
@@ -34,7 +36,7 @@ def _known_total(paths: Sequence[str]) -> Optional[int]:
             if path.is_dir():
                 for root, _dirs, names in os.walk(path):
                     for name in names:
-                        if name.startswith(("conn.", "conn_")):
+                        if is_conn_log_name(name):   # what the directory contributes
                             total += os.path.getsize(os.path.join(root, name))
             elif path.is_file():
                 total += path.stat().st_size
@@ -67,6 +69,7 @@ class ProgressReporter:
         self.clock = clock
         self.total = _known_total(paths) if enabled else None
         self.consumed = 0
+        self.lines = 0                    # lines read so far (headers included)
         self._progress: Any = None
         self._task: Any = None
         self._started_at = clock()
@@ -85,11 +88,11 @@ class ProgressReporter:
 
         self._progress = Progress(
             SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
-            TransferSpeedColumn(), TimeElapsedColumn(),
+            TextColumn("{task.fields[lines]:,} lines"), TransferSpeedColumn(), TimeElapsedColumn(),
             console=Console(file=self._out()), transient=True)
         self._progress.start()
         self._task = self._progress.add_task("reading input", total=self.total,
-                                             completed=self.consumed)
+                                             completed=self.consumed, lines=self.lines)
 
     def _line(self, text: str) -> None:
         out = self._out()
@@ -103,7 +106,13 @@ class ProgressReporter:
             read += f" of {_megabytes(self.total)} ({min(100.0, 100 * self.consumed / self.total):.0f}%)"
         elapsed = self.clock() - self._started_at
         rate = f", {_megabytes(self.consumed / elapsed)}/s" if elapsed > 0 else ""
-        self._line(f"reading input: {read}{rate}")
+        self._line(f"reading input: {read}, {self.lines:,} lines{rate}")
+
+    def lines_read(self, n: int) -> None:
+        """From the input layer, per block: n more lines read (shown beside the bytes)."""
+        self.lines += n
+        if self._progress is not None:
+            self._progress.update(self._task, lines=self.lines)
 
     def advance(self, nbytes: int) -> None:
         if not self.enabled:
@@ -127,8 +136,8 @@ class ProgressReporter:
         if not self.interactive:
             if self.enabled and self._last_line is not None:  # only once the input proved large
                 elapsed = self.clock() - self._started_at
-                self._line(f"read {_megabytes(self.consumed)} in {elapsed:.1f} s; "
-                           "trace-summary running (2 passes)")
+                self._line(f"read {_megabytes(self.consumed)} ({self.lines:,} lines) in "
+                           f"{elapsed:.1f} s; trace-summary running (2 passes)")
             return
         if self._progress is not None:
             self._progress.update(self._task, description="trace-summary (2 passes)",

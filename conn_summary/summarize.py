@@ -122,6 +122,7 @@ def _with_exact(summary: Summary, request: Request, canonical: Path, notes: list
 def summarize(request: Request, *, engine: Optional[EngineInfo] = None,
               stdin: Optional[BinaryIO] = None,
               progress: Optional[Callable[[int], None]] = None,
+              line_progress: Optional[Callable[[int], None]] = None,
               on_engine_start: Optional[Callable[[], None]] = None) -> Outcome:
     """Run the whole pipeline; raises ConnSummaryError subclasses."""
     if engine is None:
@@ -139,7 +140,8 @@ def summarize(request: Request, *, engine: Optional[EngineInfo] = None,
             external=request.external)
         with open(canonical, "wb") as out:
             report = normalize(list(request.paths), out, record_filter=request.record_filter,
-                               view=view, stdin=stdin, progress=progress)
+                               view=view, stdin=stdin, progress=progress,
+                               line_progress=line_progress)
         _check_report(report)
         notes = input_notes(report)
         if on_engine_start is not None:

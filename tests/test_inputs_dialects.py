@@ -330,9 +330,12 @@ def test_not_a_conn_log():
 def test_progress_reports_raw_bytes(tmp_path):
     p = tmp_path / "big.log.gz"
     p.write_bytes(gzip.compress(tsv(RECS * 40000).encode()))
-    seen = []
-    normalize([str(p)], io.BytesIO(), progress=seen.append)
+    seen, lines = [], []
+    rep = normalize([str(p)], io.BytesIO(), progress=seen.append, line_progress=lines.append)
     assert sum(seen) == p.stat().st_size and len(seen) >= 1
+    # Every line, header lines included, once.
+    assert sum(lines) == len(gzip.decompress(p.read_bytes()).splitlines()) and len(lines) > 1
+    assert rep.lines <= sum(lines)
 
 
 def test_filters_hosts_and_time():

@@ -201,17 +201,19 @@ def test_forced_progress_off_terminal_writes_plain_lines(tmp_path: Path) -> None
         reporter.advance(8_000_000)     # still small: nothing
         assert out.getvalue() == ""
         clock.now += 1
+        reporter.lines_read(150_000)
         reporter.advance(12_000_000)    # proved large: a first line
         reporter.advance(10_000_000)    # within 5 s of it: no line
         clock.now += 5
+        reporter.lines_read(150_000)
         reporter.advance(10_000_000)
         reporter.engine_started()
     lines = out.getvalue().split("\n")
     assert lines[-1] == "" and all(lines[:-1]), "no blank line, ever"
     assert lines[:-1] == [
-        "conn-summary: reading input: 20.0 MB of 40.0 MB (50%), 20.0 MB/s",
-        "conn-summary: reading input: 40.0 MB of 40.0 MB (100%), 6.7 MB/s",
-        "conn-summary: read 40.0 MB in 6.0 s; trace-summary running (2 passes)",
+        "conn-summary: reading input: 20.0 MB of 40.0 MB (50%), 150,000 lines, 20.0 MB/s",
+        "conn-summary: reading input: 40.0 MB of 40.0 MB (100%), 300,000 lines, 6.7 MB/s",
+        "conn-summary: read 40.0 MB (300,000 lines) in 6.0 s; trace-summary running (2 passes)",
     ]
 
 

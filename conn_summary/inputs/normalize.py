@@ -859,8 +859,10 @@ def _process_block(reader: _Reader, block: bytes, base: int) -> None:
     reader.sink.flush()
 
 
-def _lines_blocks(chunks: Iterable[bytes]) -> Iterator[tuple[bytes, int]]:
-    """Complete-line blocks with the line number of their first line."""
+def _lines_blocks(chunks: Iterable[bytes],
+                  on_lines: Optional[Callable[[int], None]] = None) -> Iterator[tuple[bytes, int]]:
+    """Complete-line blocks with the line number of their first line (on_lines: a count
+    of each block's lines, for the progress display)."""
     tail = b""
     base = 1
     for chunk in chunks:
@@ -872,10 +874,15 @@ def _lines_blocks(chunks: Iterable[bytes]) -> Iterator[tuple[bytes, int]]:
         block = data[:cut]
         tail = data[cut + 1:]
         yield block, base
-        base += block.count(b"\n") + 1
+        n = block.count(b"\n") + 1
+        base += n
+        if on_lines is not None:
+            on_lines(n)
     if tail:
         # A last line without newline (or cut short): still a line.
         yield tail.rstrip(b"\r"), base
+        if on_lines is not None:
+            on_lines(1)
 
 
 def _read_json_array(reader: _Reader, chunks: Iterable[bytes]) -> None:
@@ -941,7 +948,8 @@ def _read_json_array(reader: _Reader, chunks: Iterable[bytes]) -> None:
     reader.sink.flush()
 
 
-def _read_input(sink: _Sink, spec, stdin, progress, files: list, pool: "BlockPool") -> None:
+def _read_input(sink: _Sink, spec, stdin, progress, files: list, pool: "BlockPool",
+                line_progress: Optional[Callable[[int], None]] = None) -> None:
     import itertools
     opened = open_input(spec, stdin, progress)
     try:
@@ -973,7 +981,7 @@ def _read_input(sink: _Sink, spec, stdin, progress, files: list, pool: "BlockPoo
         if fmt == "json-array":
             _read_json_array(reader, chunks)
             return
-        pool.read(reader, _lines_blocks(chunks))
+        pool.read(reader, _lines_blocks(chunks, line_progress))
     finally:
         opened.close()
 
@@ -981,12 +989,14 @@ def _read_input(sink: _Sink, spec, stdin, progress, files: list, pool: "BlockPoo
 def normalize(paths: Sequence[str], out: BinaryIO, *, record_filter: Optional[RecordFilter] = None,
               view: Optional[EdgeView] = None, stdin: Optional[BinaryIO] = None,
               progress: Optional[Callable[[int], None]] = None,
+              line_progress: Optional[Callable[[int], None]] = None,
               workers: Optional[int] = None) -> InputReport:
     """Read every input, write ONE canonical TSV to `out`, and account for every data line.
 
     With a `view`, records the engine would drop under it (edge.py) are counted as
     excluded/internal instead of written. Large inputs are read by `workers` processes
-    (default: one per core, parallel.py), with the same result as one.
+    (default: one per core, parallel.py), with the same result as one. `progress` hears
+    of raw bytes read, `line_progress` of lines, as they go.
 
     Raises InputError (before writing anything) when an input cannot be opened, and
     while reading for a corrupt/truncated archive or an input that is not a conn log.
@@ -999,7 +1009,7 @@ def normalize(paths: Sequence[str], out: BinaryIO, *, record_filter: Optional[Re
     files: list[_FileAcct] = []
     with BlockPool(record_filter, view, workers) as pool:
         for spec in inputs.specs:
-            _read_input(sink, spec, stdin, progress, files, pool)
+            _read_input(sink, spec, stdin, progress, files, pool, line_progress)
     sink.flush()
     return replace(_report(sink, files), set_aside=inputs.set_aside)
 
