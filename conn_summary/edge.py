@@ -51,8 +51,13 @@ def subnet_tree(nets: Iterable[str]):  # type: ignore[no-untyped-def]
     tree = SubnetTree.SubnetTree(True)
     for line in nets:
         fields = line.split()
-        if fields:
+        if not fields or fields[0].startswith("#"):
+            continue
+        try:
             tree[fields[0]] = True
+        except (KeyError, ValueError):
+            # The engine warns "Can't parse local network" and goes on without it: so do we.
+            continue
     return tree
 
 

@@ -153,3 +153,11 @@ def test_engine_output_is_the_same_without_the_hidden_records(path: Path):
         (work / "view.log").write_bytes(viewed)
         assert (_engine_both_passes(work / "view.log", work)
                 == _engine_both_passes(work / "full.log", work))
+
+
+def test_a_net_subnettree_cannot_parse_is_left_out_as_the_engine_does():
+    from conn_summary.edge import subnet_tree
+
+    tree = subnet_tree(["10.0.0.0/8 corp", "not-a-net", "# a comment", "", "192.0.2.0/24"])
+    assert b"\x0a\x01\x02\x03" in tree and b"\xc0\x00\x02\x07" in tree
+    assert b"\x08\x08\x08\x08" not in tree

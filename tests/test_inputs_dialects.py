@@ -84,7 +84,8 @@ def test_missing_optional_columns():
     fields = ["ts", "id.orig_h", "id.resp_h", "id.resp_p", "proto"]
     body = "1714564800.100000\t10.0.0.5\t192.0.2.10\t443\ttcp\n"
     rep, out = norm_bytes((header(fields) + body).encode())
-    assert rows(out) == [b"1714564800.100000\t-\t10.0.0.5\t0\t192.0.2.10\t443\ttcp\t-\t-\t-\t-\t-"]
+    # Unset byte counts are written 0 (canonical.UNSET_COUNT), the rest "-".
+    assert rows(out) == [b"1714564800.100000\t-\t10.0.0.5\t0\t192.0.2.10\t443\ttcp\t-\t-\t0\t0\t-"]
 
 
 def test_missing_required_fields_is_an_error():
@@ -101,7 +102,7 @@ def test_comma_separator_and_custom_unset():
 def test_unset_field_honoured():
     recs = [r[:7] + ("XXX", "XXX", "XXX", "XXX", "XXX") for r in RECS[:1]]
     _, out = norm_bytes(tsv(recs, unset="XXX").encode())
-    assert rows(out) == [b"\t".join(x.encode() for x in RECS[0][:7]) + b"\t-\t-\t-\t-\t-"]
+    assert rows(out) == [b"\t".join(x.encode() for x in RECS[0][:7]) + b"\t-\t-\t0\t0\t-"]
 
 
 def test_separator_header_with_tab():
@@ -202,7 +203,7 @@ def test_json_omitted_keys_are_unset_and_bad_lines_counted():
                         "proto": "tcp", "conn_state": "S0"}) + "\n{broken\n"
             + json.dumps({"ts": 2.0, "uid": "x"}) + "\n")
     rep, out = norm_bytes(data.encode())
-    assert rows(out) == [b"1.000000\t-\t10.0.0.1\t0\t10.0.0.2\t80\ttcp\t-\t-\t-\t-\tS0"]
+    assert rows(out) == [b"1.000000\t-\t10.0.0.1\t0\t10.0.0.2\t80\ttcp\t-\t-\t0\t0\tS0"]
     assert {s.reason: s.count for s in rep.skipped} == {"malformed JSON": 1, "not a conn record": 1}
     assert rep.balanced and rep.lines == 3
 
@@ -213,7 +214,7 @@ def test_bro1():
     rep, out = norm_bytes(data.encode())
     assert rep.files[0].format == "bro1"
     assert rows(out) == [
-        b"1300475169.780331\t-\t141.142.220.235\t6705\t173.192.163.128\t80\ttcp\thttp\t-\t-\t-\tOTH",
+        b"1300475169.780331\t-\t141.142.220.235\t6705\t173.192.163.128\t80\ttcp\thttp\t-\t0\t0\tOTH",
         b"1300475168.859163\t-\t141.142.220.118\t49998\t208.80.152.3\t80\ttcp\thttp\t0.5\t1130\t734\tS1"]
 
 

@@ -1,7 +1,8 @@
 """The canonical TSV handed to trace-summary: its fixed header and its row layout.
 
 Owns what the engine reads: one header block, the 12 fields trace-summary uses, in
-its default order, tab separated, ``-`` for unset. Every trace-summary version reads
+its default order, tab separated, ``-`` for unset (0 for unset byte counts, see
+UNSET_COUNT). Every trace-summary version reads
 this file the same way (no JSON, no custom separators, no second header block).
 """
 
@@ -30,6 +31,11 @@ CANONICAL_HEADER: str = (
 CANONICAL_HEADER_BYTES: bytes = CANONICAL_HEADER.encode("ascii")
 
 UNSET: bytes = b"-"
+
+# An unset (or unreadable) orig_bytes/resp_bytes is written as 0: the engine reads both
+# the same way (its int() of "-" fails and it counts 0), but "-" costs it an exception
+# per field in each pass, and scans are whole logs of connections without byte counts.
+UNSET_COUNT: bytes = b"0"
 
 
 def write_row(out_rows: list, values: tuple) -> None:

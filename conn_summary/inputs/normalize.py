@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, BinaryIO, Callable, Iterable, Iterator, Option
 
 from ..errors import InputError
 from ..model import FileReport, InputReport, SkipReason
-from .canonical import CANONICAL_HEADER_BYTES
+from .canonical import CANONICAL_HEADER_BYTES, UNSET_COUNT
 from .detect import (BRO1, CONN_FIELDS, DEFAULT_TSV, Layout, REQUIRED, detect_format,
                      has_conn_fields, is_conn_path, is_plain_header, layout_from_fields,
                      may_be_conn_path, scope_separator)
@@ -485,12 +485,12 @@ class _Reader:
         sv = txt(isv)
         st = txt(ist)
         du, d = duration_in_range(txt(idu), t)
-        ob = f[iob] if iob >= 0 else b"-"
-        rb = f[irb] if irb >= 0 else b"-"
+        ob = f[iob] if iob >= 0 else UNSET_COUNT
+        rb = f[irb] if irb >= 0 else UNSET_COUNT
         if not ob.isdigit():
-            ob = b"-"
+            ob = UNSET_COUNT
         if not rb.isdigit():
-            rb = b"-"
+            rb = UNSET_COUNT
         self.accept(lineno, t, ts, uid, oh, op, rh, rp, proto, ipp, sv, du, d, ob, rb, st, co, cr)
 
     # ---- the fast loop for standard Zeek TSV --------------------------------
@@ -518,7 +518,7 @@ class _Reader:
         n = len(lines)
         slow = self.line
         max_epoch = MAX_EPOCH
-        tcp, udp, icmp, dash = b"tcp", b"udp", b"icmp", b"-"
+        tcp, udp, icmp, dash, zero = b"tcp", b"udp", b"icmp", b"-", UNSET_COUNT
         try:
             while i < n:
                 line = lines[i]
@@ -590,16 +590,16 @@ class _Reader:
                         nint += 1
                         continue
                 nrec += 1
-                if ((ob == dash or ob.isdigit()) and (rb == dash or rb.isdigit())
+                if (ob.isdigit() and rb.isdigit()
                         and sv and uid and st and sv != b"(empty)" and uid != b"(empty)"
                         and st != b"(empty)"):
                     # Nothing to rewrite: the row is the line up to its 12th field.
                     append(line[:len(line) - len(f[12]) - 1] if nrest >= 0 else line)
                 else:
                     if not ob.isdigit():
-                        ob = dash
+                        ob = zero
                     if not rb.isdigit():
-                        rb = dash
+                        rb = zero
                     if not sv or sv == b"(empty)":
                         sv = dash
                     if not uid or uid == b"(empty)":
@@ -773,15 +773,16 @@ def _json_text(v: object) -> bytes:
 
 
 def _json_count(v: object) -> bytes:
+    """A byte count; unset or unreadable -> UNSET_COUNT, as for TSV."""
     if type(v) is int:
-        return str(v).encode() if v >= 0 else b"-"
+        return str(v).encode() if v >= 0 else UNSET_COUNT
     if isinstance(v, bool) or v is None:
-        return b"-"
+        return UNSET_COUNT
     if isinstance(v, int):
-        return str(v).encode() if v >= 0 else b"-"
+        return str(v).encode() if v >= 0 else UNSET_COUNT
     if isinstance(v, str) and v.isdigit() and v.isascii():
         return v.encode()
-    return b"-"
+    return UNSET_COUNT
 
 
 # ---- blocks read apart from the main process (parallel.py) -----------------------
