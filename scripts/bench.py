@@ -300,7 +300,9 @@ def print_table(results: List[InputResult]) -> None:
                 continue
             if t == "anchor":
                 note = "(reference)"
-            elif res.identical.get(t):
+            elif t not in res.identical:
+                note = "(no anchor run to compare with)"
+            elif res.identical[t]:
                 note = "identical"
             else:
                 note = "DIFFERS (%d lines)" % res.diff_lines.get(t, -1)
@@ -410,6 +412,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
     print()
     print_table(results)
+    # The target: on a 1M-line TSV file, conn-summary's wall time <= 0.55x the anchor's.
+    for res in results:
+        if res.size == 1_000_000 and res.fmt == "tsv" and not res.gzip and "cs-file" in res.ratios:
+            ratio = res.ratios["cs-file"]["wall_s"]
+            print("target, 1M TSV file: wall %.2fx the anchor's (target <= 0.55x): %s" % (
+                ratio, "met" if ratio <= 0.55 else "NOT met"))
     if big:
         for t, b in big.items():
             print("memory flatness %s: own RSS %s at 5M vs %s at %d records (x%.2f)" % (
