@@ -18,7 +18,7 @@ from typing import Any, Callable, List, Optional
 import typer
 
 from conn_summary import __version__
-from conn_summary.errors import (ConnSummaryError, EngineMissingError, ExitCode, NoConnectionsError,
+from conn_summary.errors import (ConnSummaryError, ExitCode, NoConnectionsError,
                                  StrictError, UsageError)
 
 EPILOG = (

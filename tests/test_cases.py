@@ -5,8 +5,6 @@ Each test states the expected behaviour from ../shared/cases/README.md.
 
 from __future__ import annotations
 
-import gzip
-import os
 import subprocess
 import sys
 from pathlib import Path

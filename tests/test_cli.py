@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 from typer.testing import CliRunner
 
-from conftest import CASES, REPO, SAMPLE, require_engine, require_shared
+from conftest import REPO, require_engine
 from conn_summary import __version__
 from conn_summary.cli import app
 from plaintext import column, passes, totals

@@ -10,12 +10,11 @@ and several files are summarized together.
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from conftest import CORPUS, REPO, require_engine, require_shared, run_anchor, run_cli
+from conftest import CORPUS, require_engine, require_shared, run_anchor, run_cli
 from plaintext import passes, totals
 
 pytestmark = [pytest.mark.engine, pytest.mark.corpus]

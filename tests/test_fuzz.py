@@ -11,12 +11,11 @@ import gzip
 import importlib
 import os
 
-import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from conn_summary.errors import InputError
 
-from helpers_inputs import CORPUS, corpus_files, norm_bytes
+from helpers_inputs import corpus_files, norm_bytes
 
 N = int(os.environ.get("CONN_SUMMARY_FUZZ_EXAMPLES", "800"))
 nmod = importlib.import_module("conn_summary.inputs.normalize")

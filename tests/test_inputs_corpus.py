@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import gzip
 import importlib
-import io
 
 import pytest
 

@@ -6,7 +6,6 @@ import bz2
 import gzip
 import json
 import lzma
-import random
 from datetime import datetime, timezone
 
 import zstandard

@@ -9,32 +9,12 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from conftest import require_engine
-from conn_summary.cli import app
 from plaintext import column, passes
-from test_cli import HEADER, LOG, row
+# The CLI tests' log, fixtures (the engine, a fixed TZ; the log file) and runner.
+from test_cli import HEADER, LOG, _needs, invoke, log, row  # noqa: F401
 
 pytestmark = pytest.mark.engine
-
-
-@pytest.fixture(autouse=True)
-def _needs(monkeypatch: pytest.MonkeyPatch) -> None:
-    require_engine()
-    monkeypatch.setenv("TZ", "UTC")
-    monkeypatch.delenv("CONN_SUMMARY_TRACE_SUMMARY", raising=False)
-
-
-@pytest.fixture
-def log(tmp_path: Path) -> Path:
-    path = tmp_path / "conn.log"
-    path.write_text(LOG)
-    return path
-
-
-def invoke(*args: str, input: bytes | None = None):
-    return CliRunner().invoke(app, list(args), input=input)
 
 
 # --- empty values -------------------------------------------------------------------------

@@ -63,46 +63,46 @@ def _children_of_run(tmpdir: Path) -> list[str]:
     return found
 
 
-def _wait_for_engine(tmpdir: Path, proc: subprocess.Popen, limit: float = 60) -> None:
+def _wait_until(ready, proc: subprocess.Popen, what: str, limit: float = 60) -> None:
+    """Poll ready() until it holds; fail if the run ends first or it never does."""
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
-        if _children_of_run(tmpdir):
+        if ready():
             return
         if proc.poll() is not None:
-            pytest.fail("the run ended before trace-summary started")
-        time.sleep(0.05)
-    pytest.fail("trace-summary never started")
+            pytest.fail(f"the run ended before {what}")
+        time.sleep(0.01)
+    pytest.fail(f"never saw {what}")
+
+
+def _reading(tmpdir: Path) -> bool:
+    """The run has written part of its canonical file: the readers are at work."""
+    for canonical in tmpdir.glob("conn-summary-*/conn.log"):
+        try:
+            if canonical.stat().st_size > 2 << 20:
+                return True
+        except OSError:
+            pass
+    return False
+
+
+def _assert_quiet_end(proc: subprocess.Popen, code: int, tmpdir: Path, log: Path) -> None:
+    """The conventional code, no traceback, no half report, nothing left behind."""
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == code, err.decode()
+    assert b"Traceback" not in err and out == b""
+    time.sleep(0.2)
+    assert _children_of_run(tmpdir) == [] and _processes_reading(log) == []
+    assert list(tmpdir.iterdir()) == []
 
 
 @pytest.mark.parametrize("sig,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_signal_mid_run(sig: int, code: int, big_log: Path, private_tmp: Path) -> None:
     proc = _popen([str(big_log)], private_tmp, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    _wait_for_engine(private_tmp, proc)
+    _wait_until(lambda: _children_of_run(private_tmp), proc, "trace-summary started")
     # Like Ctrl-C at a terminal: the whole process group gets the signal.
     os.killpg(proc.pid, sig)
-    out, err = proc.communicate(timeout=60)
-    assert proc.returncode == code
-    assert b"Traceback" not in err
-    assert out == b""  # no half report
-    time.sleep(0.2)
-    assert _children_of_run(private_tmp) == []
-    assert list(private_tmp.iterdir()) == []
-
-
-def _wait_for_reading(tmpdir: Path, proc: subprocess.Popen, limit: float = 60) -> None:
-    """Until the run has written part of its canonical file: the readers are at work."""
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        for canonical in tmpdir.glob("conn-summary-*/conn.log"):
-            try:
-                if canonical.stat().st_size > 2 << 20:
-                    return
-            except OSError:
-                pass
-        if proc.poll() is not None:
-            pytest.fail("the run ended before it was seen reading")
-        time.sleep(0.01)
-    pytest.fail("the run was never seen reading")
+    _assert_quiet_end(proc, code, private_tmp, big_log)
 
 
 @pytest.mark.parametrize("sig,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
@@ -111,17 +111,12 @@ def test_signal_while_reading(sig: int, code: int, group: bool, big_log: Path,
                               private_tmp: Path) -> None:
     """Mid-normalization, with the reading workers busy: same quiet end, nothing left."""
     proc = _popen([str(big_log)], private_tmp, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    _wait_for_reading(private_tmp, proc)
+    _wait_until(lambda: _reading(private_tmp), proc, "the run reading its input")
     if group:
         os.killpg(proc.pid, sig)
     else:
         os.kill(proc.pid, sig)
-    out, err = proc.communicate(timeout=60)
-    assert proc.returncode == code, err.decode()
-    assert b"Traceback" not in err and out == b""
-    time.sleep(0.2)
-    assert list(private_tmp.iterdir()) == []
-    assert _processes_reading(big_log) == [] and _children_of_run(private_tmp) == []
+    _assert_quiet_end(proc, code, private_tmp, big_log)
 
 
 def _processes_reading(log: Path) -> list[str]:
