@@ -1,7 +1,7 @@
 """Helpers for the input-layer tests: paths to ../shared, corpus listing, and small
 wrappers that run normalize() on bytes/paths and run the real trace-summary.
 
-Not a conftest (the lead owns tests/conftest.py): tests import from here.
+Not a conftest: tests import from here (paths and skips come from conftest).
 """
 
 from __future__ import annotations
@@ -13,28 +13,17 @@ import sys
 from pathlib import Path
 from typing import Optional, Sequence
 
-import pytest
 
 from conn_summary.edge import EdgeView
 from conn_summary.inputs import RecordFilter, normalize
 from conn_summary.model import InputReport
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-CORPUS = SHARED / "corpus"
-CASES = SHARED / "cases"
+# Where things are, and the skips when they are absent: conftest's, one definition.
+from conftest import CASES, CORPUS, ENGINE, REPO, SHARED  # noqa: E402,F401
+from conftest import require_engine as need_engine  # noqa: E402,F401
+from conftest import require_shared as need_shared  # noqa: E402,F401
+
 TESTSUITE = CORPUS / "trace-summary-testsuite" / "testing"
-ENGINE = REPO / "vendor" / "trace-summary" / "bin" / "trace-summary"
-
-
-def need_shared() -> None:
-    if not SHARED.is_dir():
-        pytest.skip(f"../shared not present: {SHARED} holds the corpus and cases")
-
-
-def need_engine() -> None:
-    if not ENGINE.is_file():
-        pytest.skip(f"vendor/trace-summary/bin/trace-summary absent ({ENGINE}); run 'make setup'")
 
 
 def corpus_files() -> list[Path]:
