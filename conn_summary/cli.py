@@ -386,8 +386,8 @@ def conn_summary(
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks for unexpected errors."),
     # Not eager: --version must see --trace-summary wherever it stands on the command line.
     version: bool = typer.Option(False, "--version", "-V",
-                                 help="Show the version and which trace-summary a run would use "
-                                      "(exit 7 if it or SubnetTree is missing)."),
+                                 help="Show the version, which trace-summary a run would use, and "
+                                      "whether it and SubnetTree are there (--check judges)."),
 ) -> None:
     """Summarize Zeek conn.log files: top ports, sources, destinations, services, protocols
     and states, by connections and by bytes, for traffic crossing the network edge."""
