@@ -53,7 +53,6 @@ _ADDR_CACHE_LIMIT = 200_000      # bounded: memory stays flat on huge inputs
 # in the same range: anything else is a bad timestamp, never a year 56302.
 MAX_EPOCH = 1e11
 
-# Every valid port spelled canonically: one set lookup validates the common case.
 _ENGINE_PROTOS = {b"tcp": b"tcp", b"udp": b"udp", b"icmp": b"icmp",
                   # Bro 1.x single-letter spellings the engine also accepts.
                   b"t": b"tcp", b"u": b"udp", b"i": b"icmp"}
@@ -213,7 +212,6 @@ class _Sink:
         self.out = out
         self.rows: list[bytes] = []
         self.keep = keep
-        self.view = view
         self.hiding = bool(view and view.drops_anything)   # may the view hide records?
         self.classify = address_classifier(view)
         self.skips: dict[str, list] = {}
