@@ -19,14 +19,15 @@ import typer
 
 from conn_summary import __version__
 from conn_summary.errors import (ConnSummaryError, ExitCode, NoConnectionsError,
-                                 StrictError, UsageError)
+                                 StrictError, UsageError, WriteError)
 
 EPILOG = (
     "Exit codes: 0 ok; 2 usage; 3 input unreadable or not a conn log; 4 empty input; "
     "5 no connections (after reading/filtering, or with --fail-on-empty); 6 --strict and lines "
     "were skipped; 7 trace-summary or SubnetTree missing (--check too); 8 trace-summary "
     "failed (or the --check round trip did); "
-    "130/143 interrupted/terminated; 141 output pipe closed.\n\n"
+    "9 the normalized copy or the result cannot be written (disk full); "
+    "130/143/129 interrupted/terminated/hung up; 141 output pipe closed.\n\n"
     "trace-summary is found by: --trace-summary, $CONN_SUMMARY_TRACE_SUMMARY, the vendored copy "
     "(make setup), trace-summary on PATH, /opt/zeek/bin, /usr/local/zeek/bin, /opt/bro/bin, "
     "/usr/local/bro/bin."
@@ -102,16 +103,37 @@ app = typer.Typer(
 
 
 class Terminated(BaseException):
-    """Raised from the SIGTERM handler so cleanup runs as for Ctrl-C."""
+    """Raised from the SIGTERM/SIGHUP handler so cleanup runs as for Ctrl-C."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
 
 
-def _on_sigterm(signum: int, frame: Any) -> None:
-    raise Terminated()
+def _on_terminate(signum: int, frame: Any) -> None:
+    raise Terminated(signum)
+
+
+# Signals that end a run like SIGTERM (cleanup, children ended, exit 128 + the signal).
+_TERMINATING = (signal.SIGTERM, signal.SIGHUP)
+
+
+def _install_terminate_handlers() -> dict[int, Any]:
+    """Our handler for SIGTERM and SIGHUP, unless the signal is ignored (nohup): the old
+    handlers, to put back."""
+    previous = {}
+    for sig in _TERMINATING:
+        if signal.getsignal(sig) is not signal.SIG_IGN:
+            previous[sig] = signal.signal(sig, _on_terminate)
+    return previous
 
 
 def _err(message: str) -> None:
-    sys.stderr.write(f"conn-summary: {message}\n")
-    sys.stderr.flush()
+    try:
+        sys.stderr.write(f"conn-summary: {message}\n")
+        sys.stderr.flush()
+    except (OSError, ValueError, AttributeError):
+        pass  # stderr closed or gone: the exit code still tells
 
 
 def _version_report(trace_summary: Optional[str]) -> str:
@@ -160,16 +182,21 @@ def _write_all(stream: Any, text: str) -> None:
         stream.write(text)
         stream.flush()
         return
-    stream.flush()  # whatever went through the text layer first stays first
-    encoding = getattr(stream, "encoding", None) or "utf-8"
-    data = memoryview(text.encode(encoding, getattr(stream, "errors", None) or "strict"))
-    while data:
-        written = binary.write(data)
-        if written is None:  # a non-blocking stdout that is full: wait until it drains
-            select.select([], [binary.fileno()], [])
-            continue
-        data = data[written:]
-    binary.flush()
+    try:
+        stream.flush()  # whatever went through the text layer first stays first
+        encoding = getattr(stream, "encoding", None) or "utf-8"
+        data = memoryview(text.encode(encoding, getattr(stream, "errors", None) or "strict"))
+        while data:
+            written = binary.write(data)
+            if written is None:  # a non-blocking stdout that is full: wait until it drains
+                select.select([], [binary.fileno()], [])
+                continue
+            data = data[written:]
+        binary.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as exc:  # a full disk, /dev/full, an I/O error: not a closed pipe
+        raise WriteError(f"cannot write the result: {exc.strerror or exc}") from exc
 
 
 class _WholeWrites:
@@ -269,7 +296,7 @@ def _guarded(command: Callable[..., None]) -> Callable[..., None]:
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> None:
         debug = bool(kwargs.get("debug"))
-        previous = signal.signal(signal.SIGTERM, _on_sigterm) if _main_thread() else None
+        previous = _install_terminate_handlers() if _main_thread() else {}
         try:
             command(*args, **kwargs)
         except typer.Exit:
@@ -285,9 +312,10 @@ def _guarded(command: Callable[..., None]) -> Callable[..., None]:
             _stop_engine()
             _err("interrupted")
             raise typer.Exit(ExitCode.SIGINT)
-        except Terminated:
+        except Terminated as stop:
             _stop_engine()
-            raise typer.Exit(ExitCode.SIGTERM)
+            raise typer.Exit(128 + stop.signum)
+
         except Exception as exc:  # a bug: one line, traceback only on request
             if debug:
                 import traceback
@@ -297,8 +325,8 @@ def _guarded(command: Callable[..., None]) -> Callable[..., None]:
                 _err(f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)")
             raise typer.Exit(ExitCode.INTERNAL)
         finally:
-            if previous is not None:
-                signal.signal(signal.SIGTERM, previous)
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
 
     return wrapper
 

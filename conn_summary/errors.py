@@ -21,6 +21,8 @@ class ExitCode:
     STRICT = 6            # --strict and some lines were skipped (summary still printed)
     ENGINE_MISSING = 7    # trace-summary or its SubnetTree module not found
     ENGINE_FAILED = 8     # trace-summary ran and failed
+    WRITE = 9             # the temporary copy or the result cannot be written (disk full ...)
+    SIGHUP = 129          # hung up (128 + SIGHUP): the terminal or session went away
     BROKEN_PIPE = 141     # stdout closed early (128 + SIGPIPE)
     SIGINT = 130          # interrupted (128 + SIGINT)
     SIGTERM = 143         # terminated (128 + SIGTERM)
@@ -65,6 +67,12 @@ class NoConnectionsError(ConnSummaryError):
 
 class StrictError(ConnSummaryError):
     exit_code = ExitCode.STRICT
+
+
+class WriteError(ConnSummaryError):
+    """The canonical copy of the input, or the result, cannot be written."""
+
+    exit_code = ExitCode.WRITE
 
 
 class EngineMissingError(ConnSummaryError):

@@ -1,4 +1,5 @@
-"""Ctrl-C and SIGTERM while child processes start and run: held, then raised at a safe point.
+"""Ctrl-C, SIGTERM and SIGHUP while child processes start and run: held, then raised at a
+safe point.
 
 Python raises KeyboardInterrupt (and cli.py's Terminated) between any two bytecodes of
 the main thread. While children are being forked and watched, that can land inside a
@@ -21,7 +22,8 @@ import threading
 from contextlib import contextmanager
 from typing import Iterator
 
-HELD_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+# SIGHUP: the terminal or ssh session went away; it must clean up like the other two.
+HELD_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 class _Stop(Exception):

@@ -17,7 +17,7 @@ from typing import BinaryIO, Callable, Optional
 from conn_summary import engine as engine_mod
 from conn_summary import exact
 from conn_summary.edge import EdgeView
-from conn_summary.errors import EmptyInputError, EngineFailedError, NoConnectionsError
+from conn_summary.errors import EmptyInputError, EngineFailedError, NoConnectionsError, WriteError
 from conn_summary.inputs import RecordFilter, normalize
 from conn_summary.interrupts import hold_signals
 from conn_summary.model import (PASS_BYTES, PASS_CONNECTIONS, EngineInfo, InputReport,
@@ -138,10 +138,18 @@ def summarize(request: Request, *, engine: Optional[EngineInfo] = None,
         view = None if request.extra_args else EdgeView(
             local_nets=request.local_nets, exclude_nets=request.exclude_nets,
             external=request.external)
-        with open(canonical, "wb") as out:
-            report = normalize(list(request.paths), out, record_filter=request.record_filter,
-                               view=view, stdin=stdin, progress=progress,
-                               line_progress=line_progress)
+        try:
+            with open(canonical, "wb") as out:
+                report = normalize(list(request.paths), out, record_filter=request.record_filter,
+                                   view=view, stdin=stdin, progress=progress,
+                                   line_progress=line_progress)
+        except OSError as exc:
+            # Reading errors arrive as InputError: an OSError here is the copy being written.
+            raise WriteError(
+                f"cannot write the normalized copy of the input in {workdir.parent}: "
+                f"{exc.strerror or exc}",
+                hint="set TMPDIR to a file system with room for a copy of the input's records"
+            ) from exc
         _check_report(report)
         notes = input_notes(report)
         if on_engine_start is not None:

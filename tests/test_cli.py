@@ -342,3 +342,17 @@ def test_resolve_names_loopback(tmp_path: Path) -> None:
     assert doc["passes"]["connections"]["total"]["sources"][0]["name"] == "localhost"
     plain = invoke("--all", "--resolve", str(lo))
     assert "127.0.0.1  localhost" in plain.stdout
+
+
+def test_a_full_temporary_disk_is_exit_9(monkeypatch: pytest.MonkeyPatch, log: Path) -> None:
+    import errno
+
+    import conn_summary.summarize as summarize_mod
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(summarize_mod, "normalize", full)
+    res = invoke(str(log))
+    assert res.exit_code == 9 and res.stdout == ""
+    assert "cannot write the normalized copy" in res.stderr and "TMPDIR" in res.stderr

@@ -79,6 +79,16 @@ def test_iso_times_out_of_range_are_skipped():
     assert rep.records == 1 and rep.skipped_total == 2
 
 
+@pytest.mark.parametrize("ts", ["2024-02-30T12:00:10Z", "2023-02-29T00:00:00Z", "2024-13-01T00:00:00Z",
+                                "2024-05-01T12:00:00+25:00", "2024-05-01T12:00:00+99:99",
+                                "0000-01-01T00:00:00Z"])
+def test_impossible_iso_times_are_skipped(ts):
+    line = ('{"ts":"%s","id.orig_h":"10.0.0.1","id.orig_p":1,"id.resp_h":"192.0.2.1",'
+            '"id.resp_p":53,"proto":"udp","conn_state":"SF"}\n' % ts)
+    rep, _ = norm_bytes(line.encode() + line.replace(ts, "2024-02-29T23:59:59+05:30").encode())
+    assert rep.records == 1 and rep.skipped_total == 1 and rep.first_ts == 1709231399.0
+
+
 @pytest.mark.parametrize("duration", ["1e300", "-100", "nan", "inf", "99999999999"])
 def test_unusable_durations_become_unset(duration):
     rep, canon = norm_bytes((HEADER + _row(duration=duration)).encode())
@@ -142,6 +152,8 @@ def test_packet_capture_and_binary_say_what_they_are():
     with pytest.raises(InputError, match="packet capture") as pcap:
         norm_bytes(b"\xd4\xc3\xb2\xa1\x02\x00\x04\x00" + bytes(40))
     assert "zeek -r" in (pcap.value.hint or "")
+    with pytest.raises(InputError, match="packet capture"):
+        norm_bytes(b"\x0a\x0d\x0d\x0a\x1c\x00\x00\x00\x4d\x3c\x2b\x1a" + bytes(40))   # pcapng
     with pytest.raises(InputError, match="binary data: 00 ff") as binary:
         norm_bytes(b"\x00\xff\x13\x37 not text\n")
     assert "\ufffd" not in binary.value.message
@@ -189,3 +201,13 @@ def test_directory_reads_conn_logs_once(tmp_path):
     assert rep.records == 3
     assert [(os.path.basename(p), why) for p, why in rep.set_aside] == [
         ("conn.log.gz", "a compressed copy of conn.log, which is read")]
+
+
+def test_directory_reads_a_compressed_log_that_is_not_a_copy(tmp_path):
+    import gzip
+
+    (tmp_path / "conn.log").write_text(HEADER + GOOD)
+    other = GOOD.replace("10.0.0.5", "10.0.0.99")
+    (tmp_path / "conn.log.gz").write_bytes(gzip.compress((HEADER + other + other).encode()))
+    rep, _ = norm([str(tmp_path)])
+    assert rep.records == 3 and rep.set_aside == () and len(rep.files) == 2

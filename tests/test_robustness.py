@@ -96,7 +96,8 @@ def _assert_quiet_end(proc: subprocess.Popen, code: int, tmpdir: Path, log: Path
     assert list(tmpdir.iterdir()) == []
 
 
-@pytest.mark.parametrize("sig,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+@pytest.mark.parametrize("sig,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143),
+                                      (signal.SIGHUP, 129)])
 def test_signal_mid_run(sig: int, code: int, big_log: Path, private_tmp: Path) -> None:
     proc = _popen([str(big_log)], private_tmp, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     _wait_until(lambda: _children_of_run(private_tmp), proc, "trace-summary started")
@@ -105,7 +106,8 @@ def test_signal_mid_run(sig: int, code: int, big_log: Path, private_tmp: Path) -
     _assert_quiet_end(proc, code, private_tmp, big_log)
 
 
-@pytest.mark.parametrize("sig,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+@pytest.mark.parametrize("sig,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143),
+                                      (signal.SIGHUP, 129)])
 @pytest.mark.parametrize("group", [True, False], ids=["group", "process"])
 def test_signal_while_reading(sig: int, code: int, group: bool, big_log: Path,
                               private_tmp: Path) -> None:
@@ -238,3 +240,15 @@ def test_odd_file_names(tmp_path: Path) -> None:
         assert res.returncode == 0, (name, res.stderr)
         assert res.stdout == expected
     assert not (tmp_path / "x").exists()
+
+
+def test_output_that_cannot_be_written(private_tmp: Path) -> None:
+    """stdout on a full device: exit 9 naming the problem, no traceback, nothing left."""
+    require_shared()
+    log = CASES / "18-exit-status-and-pipes" / "input.log"
+    cmd = f'"{sys.executable}" -m conn_summary "{log}" > /dev/full'
+    res = subprocess.run(["bash", "-c", cmd], capture_output=True, cwd=REPO,
+                         env=base_env(TMPDIR=str(private_tmp)), timeout=60)
+    assert res.returncode == 9, res.stderr
+    assert b"cannot write the result: No space left on device" in res.stderr
+    assert b"Traceback" not in res.stderr and list(private_tmp.iterdir()) == []

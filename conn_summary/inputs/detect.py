@@ -130,9 +130,6 @@ def detect_format(first: bytes, name: str, lineno: int) -> str:
         return "zeek-json"
     if c == b"[":
         return "json-array"
-    if first.startswith(_PCAP_MAGIC):
-        raise InputError(f"{name}: not a conn log: a packet capture (pcap)",
-                         "run Zeek on it first (zeek -r FILE), then summarize the conn.log it writes")
     text = first.decode("utf-8", "replace")
     if "\t" in text:
         f = text.split("\t")
@@ -149,8 +146,17 @@ def detect_format(first: bytes, name: str, lineno: int) -> str:
         "give a Zeek conn.log (TSV or JSON, optionally compressed)")
 
 
+# pcap (both byte orders, micro- and nanosecond) and pcapng (its block type starts "\n\r\r\n").
 _PCAP_MAGIC = (b"\xd4\xc3\xb2\xa1", b"\xa1\xb2\xc3\xd4", b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d",
                b"\x0a\x0d\x0d\x0a")
+
+
+def refuse_capture(head: bytes, name: str) -> None:
+    """A packet capture is the commonest wrong input: say so, from its first bytes (a
+    pcapng file starts with a newline, so this cannot wait for the first line)."""
+    if head.startswith(_PCAP_MAGIC):
+        raise InputError(f"{name}: not a conn log: a packet capture (pcap)",
+                         "run Zeek on it first (zeek -r FILE), then summarize the conn.log it writes")
 
 
 def _shown(first: bytes) -> str:

@@ -28,7 +28,7 @@ from ..model import FileReport, InputReport, SkipReason
 from .canonical import CANONICAL_HEADER_BYTES, UNSET_COUNT
 from .detect import (BRO1, CONN_FIELDS, DEFAULT_TSV, Layout, REQUIRED, detect_format,
                      has_conn_fields, is_conn_path, is_plain_header, layout_from_fields,
-                     may_be_conn_path, scope_separator)
+                     may_be_conn_path, refuse_capture, scope_separator)
 from ..edge import EXCLUDED, LOCAL, EdgeView, address_classifier, hidden_by
 from .filters import MatchFn, RecordFilter, compile_filter
 from .source import expand, open_input
@@ -79,18 +79,23 @@ def _iso_epoch(text: str) -> Optional[tuple[float, bytes]]:
     if not m:
         return None
     y, mo, d, h, mi, s, frac, zone = m.groups()
+    if not 1 <= int(mo) <= 12:
+        return None
     try:
         secs = calendar.timegm((int(y), int(mo), int(d), int(h), int(mi), int(s), 0, 0, 0))
+        month_days = calendar.monthrange(int(y), int(mo))[1]
     except (ValueError, OverflowError):
         return None
-    if not (1 <= int(mo) <= 12 and 1 <= int(d) <= 31 and int(h) < 24 and int(mi) < 60
-            and int(s) <= 60):
+    # timegm normalizes out-of-range parts (Feb 30 -> Mar 1): check them against the calendar.
+    if not (1 <= int(d) <= month_days and int(h) < 24 and int(mi) < 60 and int(s) <= 60):
         return None
     if zone and zone not in ("Z", "z"):
         sign = -1 if zone[0] == "-" else 1
         digits = zone[1:].replace(":", "")
-        off = int(digits[:2]) * 3600 + (int(digits[2:4]) * 60 if len(digits) > 2 else 0)
-        secs -= sign * off
+        off_h, off_m = int(digits[:2]), (int(digits[2:4]) if len(digits) > 2 else 0)
+        if off_h > 23 or off_m > 59:   # no zone is a day or more away from UTC
+            return None
+        secs -= sign * (off_h * 3600 + off_m * 60)
     # Integer microseconds so a 9-digit fraction rounds exactly, not via float.
     ns = int((frac or "").ljust(9, "0")[:9])
     micros = (ns + 500) // 1000
@@ -962,6 +967,7 @@ def _read_input(sink: _Sink, spec, stdin, progress, files: list, pool: "BlockPoo
             body = buf.lstrip(b" \t\r\n\xef\xbb\xbf")
             if b"\n" in body or len(buf) > (16 << 20):
                 break
+        refuse_capture(buf, fa.name)
         if buf.startswith(b"\xef\xbb\xbf"):
             buf = buf[3:]  # a UTF-8 BOM is not part of the first line
         lineno = 1

@@ -82,16 +82,36 @@ def _directory_logs(directory: str) -> tuple[list[str], list[tuple[str, str]]]:
         dirs.sort()
         found.extend(os.path.join(root, f) for f in files if is_conn_log_name(f))
     found.sort()
-    # conn.log next to conn.log.gz: one log twice; read the plain one.
+    # conn.log next to conn.log.gz holding the same log: read the plain one only.
     present = set(found)
     keep, aside = [], []
     for f in found:
         plain = _COMPRESSED_SUFFIX.sub("", f)
-        if plain != f and plain in present:
+        if plain != f and plain in present and _starts_alike(plain, f):
             aside.append((f, f"a compressed copy of {os.path.basename(plain)}, which is read"))
         else:
             keep.append(f)
     return keep, aside
+
+
+def _starts_alike(plain: str, packed: str, size: int = 1 << 16) -> bool:
+    """Does the compressed file begin with the same bytes as the plain one (a copy of it,
+    or of an earlier state of a log still being written)? Anything else is read too."""
+    try:
+        with open(plain, "rb") as fh:
+            head = fh.read(size)
+        opened = open_input(InputSpec(packed), None, None)
+        try:
+            other = b""
+            for chunk in opened.blocks(size):
+                other += chunk
+                if len(other) >= size:
+                    break
+        finally:
+            opened.close()
+    except (OSError, InputError):
+        return False
+    return bool(head) and other[:len(head)] == head
 
 
 def expand(paths: Sequence[str]) -> Expanded:
