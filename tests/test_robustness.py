@@ -48,19 +48,30 @@ def _popen(args: list[str], tmpdir: Path, **kw: object) -> subprocess.Popen:
                             start_new_session=True, **kw)  # type: ignore[arg-type]
 
 
-def _children_of_run(tmpdir: Path) -> list[str]:
-    """Processes still running whose command line names this run's temp dir."""
+def _live_processes(*needles: str) -> list[str]:
+    """Command lines of running (not zombie) processes that contain every needle."""
     found = []
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
             continue
         try:
             cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
         except OSError:
             continue
-        if str(tmpdir) in cmdline and "trace-summary" in cmdline:
+        if state != "Z" and all(n in cmdline for n in needles):
             found.append(cmdline)
     return found
+
+
+def _children_of_run(tmpdir: Path) -> list[str]:
+    """trace-summary processes of this run (their command line names its temp dir)."""
+    return _live_processes(str(tmpdir), "trace-summary")
+
+
+def _processes_reading(log: Path) -> list[str]:
+    """conn-summary processes reading `log`: the run itself or its forked workers."""
+    return _live_processes("conn_summary", str(log))
 
 
 def _wait_until(ready, proc: subprocess.Popen, what: str, limit: float = 60) -> None:
@@ -119,22 +130,6 @@ def test_signal_while_reading(sig: int, code: int, group: bool, big_log: Path,
     else:
         os.kill(proc.pid, sig)
     _assert_quiet_end(proc, code, private_tmp, big_log)
-
-
-def _processes_reading(log: Path) -> list[str]:
-    """Live processes running conn-summary on `log`: the run itself or its forked workers."""
-    found = []
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            continue
-        if "conn_summary" in cmdline and str(log) in cmdline and state != "Z":
-            found.append(cmdline)
-    return found
 
 
 def test_stdout_reader_gone(private_tmp: Path) -> None:
