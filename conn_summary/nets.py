@@ -81,12 +81,16 @@ def _is_cidr(text: str) -> bool:
     return True
 
 
+def _read_text(path: Path, what: str) -> str:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise UsageError(f"cannot read {what} {path}: {exc.strerror}")
+
+
 def _read_net_file(path: Path) -> list[str]:
     """Read a network file in trace-summary's format: 'CIDR [label]' lines, '#' comments."""
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError as exc:
-        raise UsageError(f"cannot read network file {path}: {exc.strerror}")
+    text = _read_text(path, "network file")
     out = []
     for number, line in enumerate(text.splitlines(), 1):
         line = line.strip()
@@ -155,10 +159,7 @@ _PORT_LIKE = re.compile(r"^\d+$")
 def _read_ports_file(path: Path) -> list[tuple[str, str]]:
     """(item, origin) pairs of a ports file: ports separated by blanks or commas, '#' to the
     end of a line a comment (whole-line or after the ports), blank lines ignored."""
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError as exc:
-        raise UsageError(f"cannot read ports file {path}: {exc.strerror}")
+    text = _read_text(path, "ports file")
     items = []
     for number, line in enumerate(text.splitlines(), 1):
         for item in line.split("#", 1)[0].replace(",", " ").split():

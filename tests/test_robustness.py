@@ -144,12 +144,17 @@ def test_stdout_reader_gone(private_tmp: Path) -> None:
     assert list(private_tmp.iterdir()) == []
 
 
-def test_closed_stdout(private_tmp: Path) -> None:
+def _base_sample_with_stdout(redirect: str, tmpdir: Path) -> subprocess.CompletedProcess:
+    """Run on case 18's base sample from a shell, stdout redirected as given."""
     require_shared()
     log = CASES / "18-exit-status-and-pipes" / "input.log"
-    cmd = f'"{sys.executable}" -m conn_summary "{log}" >&-'
-    res = subprocess.run(["bash", "-c", cmd], capture_output=True, cwd=REPO,
-                         env=base_env(TMPDIR=str(private_tmp)), timeout=60)
+    cmd = f'"{sys.executable}" -m conn_summary "{log}" {redirect}'
+    return subprocess.run(["bash", "-c", cmd], capture_output=True, cwd=REPO,
+                          env=base_env(TMPDIR=str(tmpdir)), timeout=60)
+
+
+def test_closed_stdout(private_tmp: Path) -> None:
+    res = _base_sample_with_stdout(">&-", private_tmp)
     assert res.returncode == 141
     assert b"Traceback" not in res.stderr
     assert list(private_tmp.iterdir()) == []
@@ -239,11 +244,7 @@ def test_odd_file_names(tmp_path: Path) -> None:
 
 def test_output_that_cannot_be_written(private_tmp: Path) -> None:
     """stdout on a full device: exit 9 naming the problem, no traceback, nothing left."""
-    require_shared()
-    log = CASES / "18-exit-status-and-pipes" / "input.log"
-    cmd = f'"{sys.executable}" -m conn_summary "{log}" > /dev/full'
-    res = subprocess.run(["bash", "-c", cmd], capture_output=True, cwd=REPO,
-                         env=base_env(TMPDIR=str(private_tmp)), timeout=60)
+    res = _base_sample_with_stdout("> /dev/full", private_tmp)
     assert res.returncode == 9, res.stderr
     assert b"cannot write the result: No space left on device" in res.stderr
     assert b"Traceback" not in res.stderr and list(private_tmp.iterdir()) == []
